@@ -1,9 +1,7 @@
 "Setup for adv_kt: reads settings.ini the nbdev 2 way."
 from configparser import ConfigParser
-from pkg_resources import parse_version
 import setuptools, shlex
-
-assert parse_version(setuptools.__version__) >= parse_version('36.2')
+from pathlib import Path
 
 config = ConfigParser(delimiters=['='])
 config.read('settings.ini', encoding='utf-8')
@@ -37,7 +35,7 @@ setuptools.setup(
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     python_requires='>=' + cfg['min_python'],
-    long_description=open('README.md', encoding='utf-8').read(),
+    long_description=Path('README.md').read_text(encoding='utf-8') if Path('README.md').exists() else cfg['description'],
     long_description_content_type='text/markdown',
     zip_safe=False,
     entry_points={'console_scripts': console_scripts, 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},

@@ -33,7 +33,8 @@ step "5/6 nbval: notebooks top to bottom in a Jupyter kernel (output-cleared cop
 python tools/nbval_copies.py nbs _nbval
 python -m pytest --nbval-lax _nbval -q -p no:cacheprovider
 
-step "6/6 docs: render the site offline"
-python tools/render_docs.py
+step "6/6 docs: render the site offline, README.md up to date with nbs/index.ipynb"
+before=$(snapshot README.md); python tools/render_docs.py --readme; after=$(snapshot README.md)
+if [ "$before" != "$after" ]; then echo "FAIL: README.md is out of date; run python tools/render_docs.py --readme and commit"; exit 1; fi
 
 echo; echo "All checks passed in $((SECONDS-t0))s."
