@@ -123,6 +123,22 @@ def _tiny(dev:Tensor, clean:Tensor)->Tensor:
     "Deviations at or below float resolution of the output count as zero."
     return dev.norm(dim=1) <= torch.finfo(clean.dtype).eps * clean.norm(dim=1)
 
+def _attack(attack, model, x, name):
+    "Adversarial inputs and clean outputs; our `Attack`s return the clean outputs they computed anyway."
+    if isinstance(attack, Attack): x_adv, clean = attack.perturb(model, x)
+    else:
+        x_adv = attack(model, x)
+        with torch.no_grad(), evaluating(model): clean = forward(model, x, name)
+    if not isinstance(x_adv, Tensor) or x_adv.shape != x.shape:
+        raise ValueError(f"attack: must return a Tensor shaped like x {tuple(x.shape)}, got {getattr(x_adv, 'shape', type(x_adv))}")
+    return x_adv, clean
+
+def _adv_forward(model, xs, n, name, clean, device):
+    "Outputs on several adversarial batches in one call (eval mode: no batch statistics, so joining batches is exact)."
+    out = model(torch.cat([t.to(device) for t in xs]))
+    if out.dim() != 2 or out.shape[0] != n * len(xs) or out.shape[1] != clean.shape[1]: check_outputs(out, n * len(xs), name)
+    return list(out.double().to(clean.device).split(n))
+
 def _name(model, default):
     return getattr(model, 'name', None) or default
 
@@ -140,48 +156,53 @@ def bidirectional(model_a:nn.Module,     # first model (e.g. the source model f_
     "Adversarial transferability in both directions, attacking each model once per batch."
     return _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both=True)
 
+def _deviations(model_a, model_b, xb, attack, both):
+    "Clean outputs and the four deviations of one batch: a0, b0, d_aa, d_ab, d_bb, d_ba (d_ba None unless `both`)."
+    n, same = len(xb), model_a is model_b
+    da, db = _device(model_a, xb), _device(model_b, xb)
+    xa, a0 = _attack(attack, model_a, xb.to(da), 'model_a')
+    xbb, b0 = (xa, a0) if same else _attack(attack, model_b, xb.to(db), 'model_b')
+    with torch.no_grad(), evaluating(model_a, model_b):
+        a0 = a0.double()
+        if same:                                   # one attack: every deviation is the same one
+            d = _adv_forward(model_a, [xa], n, 'model_a', a0, da)[0] - a0
+            return a0, a0, d, d, d, (d if both else None)
+        b0 = b0.double().to(a0.device)
+        b_a, b_b = _adv_forward(model_b, [xa, xbb], n, 'model_b', b0, db)
+        a_outs = _adv_forward(model_a, [xa, xbb] if both else [xa], n, 'model_a', a0, da)
+    return a0, b0, a_outs[0] - a0, b_a - b0, b_b - b0, (a_outs[1] - a0 if both else None)
+
 def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both):
     _check_convention(convention)
     if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
     if labels is not None and labels is not False and reference is None: reference = model_b
     if attack is None: attack = official_pgd(0.1, generator=torch.Generator().manual_seed(0))
-    same = model_a is model_b
     na, nb = names or (_name(model_a, type(model_a).__name__), _name(model_b, type(model_b).__name__))
-    if na == nb and not same: na, nb = na + '_a', nb + '_b'
+    if na == nb and model_a is not model_b: na, nb = na + '_a', nb + '_b'
     ab, ba = _Acc(), _Acc()
     n_skip = n_mis = 0
     total = math.ceil(len(x) / batch_size) if isinstance(x, Tensor) else (len(x) if hasattr(x, '__len__') else None)
     bar = tqdm(_batches(x, labels, batch_size), total=total, disable=not progress or total == 1, desc='transferability', leave=False)
     for xb, yb in bar:
         if not isinstance(xb, Tensor): raise ValueError(f"x: batches must be Tensors, got {type(xb).__name__}")
-        n = len(xb)
-        da, db = _device(model_a, xb), _device(model_b, xb)
-        xa = attack(model_a, xb.to(da))
-        xbb = xa if same else attack(model_b, xb.to(db))
-        with torch.no_grad(), evaluating(model_a, model_b):
-            a0, a_a = forward(model_a, xb.to(da), 'model_a').double(), model_a(xa.to(da)).double()
-            b0 = a0 if same else forward(model_b, xb.to(db), 'model_b').double().to(a0.device)
-            b_b = a_a if same else model_b(xbb.to(db)).double().to(a0.device)
-            b_a = a_a if same else model_b(xa.to(db)).double().to(a0.device)
-            a_b = (a_a if same else model_a(xbb.to(da)).double()) if both else None
-            for out, nm in [(a_a, 'model_a'), (b_b, 'model_b'), (b_a, 'model_b')] + ([(a_b, 'model_a')] if both else []):
-                if out.shape != (n, (a0 if nm == 'model_a' else b0).shape[1]): check_outputs(out, n, nm)
-            keep = torch.ones(n, dtype=torch.bool, device=a0.device)
-            if yb is not None:
-                ref_out = a0 if reference is model_a else b0 if reference is model_b else reference(xb.to(_device(reference, xb))).to(a0.device)
-                keep = ref_out.argmax(1) == yb.to(a0.device)
-                n_mis += int((~keep).sum())
-            d_aa, d_ab, d_bb = a_a - a0, b_a - b0, b_b - b0
-            d_ba = a_b - a0 if both else None
-            moved = [d_ab] + ([d_ba] if both else [])
-            ok = torch.stack([torch.isfinite(t).all(1) for t in [d_aa, d_bb] + moved]).all(0) & ~_tiny(d_aa, a0) & ~_tiny(d_bb, b0)
-            n_skip += int((keep & ~ok).sum())
-            keep &= ok
-            ab.add(d_aa[keep], d_ab[keep], d_bb[keep])
-            if both: ba.add(d_bb[keep], d_ba[keep], d_aa[keep])
+        a0, b0, d_aa, d_ab, d_bb, d_ba = _deviations(model_a, model_b, xb, attack, both)
+        keep = torch.ones(len(xb), dtype=torch.bool, device=a0.device)
+        if yb is not None:
+            ref = a0 if reference is model_a else b0 if reference is model_b else _reference_outputs(reference, xb)
+            keep = ref.argmax(1).to(a0.device) == yb.to(a0.device)
+            n_mis += int((~keep).sum())
+        finite = torch.stack([torch.isfinite(t).all(1) for t in (d_aa, d_ab, d_bb, d_ba) if t is not None]).all(0)
+        ok = finite & ~_tiny(d_aa, a0) & ~_tiny(d_bb, b0)
+        n_skip += int((keep & ~ok).sum())
+        keep &= ok
+        ab.add(d_aa[keep], d_ab[keep], d_bb[keep])
+        if both: ba.add(d_bb[keep], d_ba[keep], d_aa[keep])
     desc = getattr(attack, 'name', None) or getattr(attack, '__name__', 'custom attack')
     res_ab = ab.result(na, nb, n_skip, n_mis, convention, desc)
     return (res_ab, ba.result(nb, na, n_skip, n_mis, convention, desc)) if both else res_ab
+
+def _reference_outputs(reference, xb):
+    with torch.no_grad(), evaluating(reference): return forward(reference, xb.to(_device(reference, xb)), 'reference')
 
 # %% ../nbs/02_metrics.ipynb
 def transferability(source:nn.Module,    # the model the attack is made on
