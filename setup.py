@@ -17,7 +17,7 @@ lic = licenses[cfg['license'].lower()]
 # torch is a run-time requirement pinned exactly (the CPU wheel on our machines); it is never a build requirement.
 requirements = shlex.split(cfg.get('requirements', '')) + shlex.split(cfg.get('torch_requirement', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-console_scripts = [s.strip() for s in cfg.get('console_scripts', '').split('\n') if s.strip()]
+console_scripts = shlex.split(cfg.get('console_scripts', ''))
 package_data = [p.split('/', 1)[1] for p in cfg.get('package_data', '').split()]
 
 setuptools.setup(
