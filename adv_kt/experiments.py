@@ -13,14 +13,15 @@ from tqdm import tqdm
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
+from .selection import _pearson_rows, _spearman_rows
 from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
 
 # %% auto #0
-__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'CORRELATIONS', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'MODEL_NAMES',
-           'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset', 'default_preset', 'cached_json',
-           'make_attack', 'eval_data', 'alpha_rows', 'run_adv_to_knowledge', 'run_knowledge_to_adv', 'pearson',
-           'spearman', 'kendall', 'correlations', 'summarize', 'correlate', 'paper_table', 'correlation_table',
-           'plot_experiment']
+__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'CORRELATION_ROWS', 'CORRELATIONS', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2',
+           'MODEL_NAMES', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset', 'default_preset',
+           'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'run_adv_to_knowledge', 'run_knowledge_to_adv',
+           'pearson', 'spearman', 'kendall', 'correlations', 'summarize', 'correlate', 'paper_table',
+           'correlation_table', 'plot_experiment']
 
 # %% ../nbs/09_experiments.ipynb #f6836acc
 @dataclass(frozen=True)
@@ -229,33 +230,33 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
     return rows
 
 # %% ../nbs/09_experiments.ipynb #4518d158
-def _rank(a:np.ndarray)->np.ndarray:
-    "Average ranks (ties share the mean rank)."
-    order = np.argsort(a, kind='mergesort')
-    ranks = np.empty(len(a)); ranks[order] = np.arange(len(a), dtype=float)
-    for v in np.unique(a):
-        tie = a == v
-        if tie.sum() > 1: ranks[tie] = ranks[tie].mean()
-    return ranks
+def _kendall_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
+    "Kendall's tau-b of each row pair of X, Y (B x n), ties handled; NaN where one side is constant."
+    i, j = np.triu_indices(X.shape[1], 1)
+    sx, sy = np.sign(X[:, i] - X[:, j]), np.sign(Y[:, i] - Y[:, j])
+    den = np.sqrt((sx != 0).sum(1) * (sy != 0).sum(1))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(den > 0, (sx * sy).sum(1) / den, np.nan)
+
+# one implementation for the whole package: the row-wise statistics of adv_kt.selection, which bootstrap in one call
+CORRELATION_ROWS = dict(pearson=_pearson_rows, spearman=_spearman_rows, kendall=_kendall_rows)
+
+def _pair(x, y)->tuple:
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1: raise ValueError(f"x, y: need two 1-D arrays of one length, got {x.shape}, {y.shape}")
+    return x, y
 
 def pearson(x, y)->float:
     "Pearson correlation; NaN when either side is constant."
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    xc, yc = x - x.mean(), y - y.mean()
-    den = math.sqrt((xc**2).sum() * (yc**2).sum())
-    return float((xc * yc).sum() / den) if den > 0 else float('nan')
+    x, y = _pair(x, y); return float(_pearson_rows(x[None], y[None])[0])
 
 def spearman(x, y)->float:
     "Spearman rank correlation (Pearson on average ranks)."
-    return pearson(_rank(np.asarray(x, float)), _rank(np.asarray(y, float)))
+    x, y = _pair(x, y); return float(_spearman_rows(x[None], y[None])[0])
 
 def kendall(x, y)->float:
     "Kendall's tau-b (ties on either side handled)."
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    i, j = np.triu_indices(len(x), 1)
-    sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
-    den = math.sqrt((sx != 0).sum() * (sy != 0).sum())
-    return float((sx * sy).sum() / den) if den > 0 else float('nan')
+    x, y = _pair(x, y); return float(_kendall_rows(x[None], y[None])[0])
 
 CORRELATIONS = dict(pearson=pearson, spearman=spearman, kendall=kendall)
 
@@ -269,14 +270,14 @@ def correlations(x, y,            # paired values (e.g. alpha and knowledge tran
     if x.shape != y.shape or x.ndim != 1: raise ValueError(f"x, y: need two 1-D arrays of one length, got {x.shape}, {y.shape}")
     if len(x) < 3: raise ValueError(f"x: need at least 3 points for a correlation, got {len(x)}")
     if not (np.isfinite(x).all() and np.isfinite(y).all()): raise ValueError("x, y: contain NaN or inf")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), (n_boot, len(x)))
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    X, Y = np.vstack([x, x[idx]]), np.vstack([y, y[idx]])     # row 0: the data; then the resamples
     out = {}
-    for name, f in CORRELATIONS.items():
-        boots = np.array([f(x[i], y[i]) for i in idx])
-        boots = boots[np.isfinite(boots)]                 # resamples that hit a single point have no correlation
+    for name, f in CORRELATION_ROWS.items():
+        v = f(X, Y)
+        boots = v[1:][np.isfinite(v[1:])]                 # resamples that hit a single point have no correlation
         lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]) if len(boots) else (float('nan'),) * 2
-        out[name] = (f(x, y), float(lo), float(hi))
+        out[name] = (float(v[0]), float(lo), float(hi))
     return out
 
 # %% ../nbs/09_experiments.ipynb #f16a2a3b

@@ -11,11 +11,13 @@ import matplotlib
 from .experiments import (get_preset, PRESETS, run_adv_to_knowledge, run_knowledge_to_adv, paper_table,
                                 correlation_table, plot_experiment, summarize, correlate, Preset)
 import torch
+from tqdm import tqdm
 from .synthetic import make_rbf_data, SigmoidNet, train_sigmoid_net, perturbation_sweep, plot_sweep, SWEEP_METRICS
 from .train import cache_dir, cache_key
+from .zoo import run_model_selection, summary_table, plot_study
 
 # %% auto #0
-__all__ = ['write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'reproduce', 'main', 'cli']
+__all__ = ['PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'reproduce', 'main', 'cli']
 
 # %% ../nbs/13_reproduce.ipynb #b095269d
 def _atomic_text(path:Path, text:str):
@@ -42,6 +44,20 @@ def output_dir(out)->Path:
     return p
 
 # %% ../nbs/13_reproduce.ipynb #d7a2687e
+def _fastest_threads(m, X, Y, epochs:int=10)->int:
+    "1 or all of torch's threads, whichever trains a width-`m` network faster right now."
+    # measured: on a quiet 2-core CPU 2 threads train m=200 1.6x faster than 1; on a busy one 2 threads were 20x slower
+    n = torch.get_num_threads()
+    if n == 1: return 1
+    secs = {}
+    for k in (1, n):
+        torch.set_num_threads(k)
+        try:
+            t = time.perf_counter(); train_sigmoid_net(SigmoidNet.init(m=m, seed=0), X, Y, epochs=epochs)
+            secs[k] = time.perf_counter() - t
+        finally: torch.set_num_threads(n)
+    return min(secs, key=secs.get)
+
 def _synthetic_net(m, epochs, X, Y, cache):
     spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1)
     path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
@@ -51,24 +67,31 @@ def _synthetic_net(m, epochs, X, Y, cache):
             return SigmoidNet(w['W1'], w['b1'], w['W2'], w['b2'])
         except Exception: pass                                   # unreadable: train again
     net = SigmoidNet.init(m=m, seed=m)
-    old = torch.get_num_threads(); torch.set_num_threads(1)     # full-batch steps on small matrices: 1 thread is faster
+    n = torch.get_num_threads()
+    torch.set_num_threads(_fastest_threads(m, X, Y))
     try: train_sigmoid_net(net, X, Y, epochs=epochs)
-    finally: torch.set_num_threads(old)
+    finally: torch.set_num_threads(n)
     tmp = path.with_suffix('.part')
     torch.save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, tmp); os.replace(tmp, path)
     return net
 
 def run_synthetic(epochs:int=10_000, # training steps of the three networks (official: 10,000)
                   cache=None,        # where trained networks are kept
+                  progress:bool=True,# progress bar over the three trainings and three sweeps
                  )->dict:            # run name -> {level: SweepTable}
     "The synthetic experiment: three sources (perturbed copy, widths 50 and 200) swept at levels 0 and 1."
     data = make_rbf_data(seed=0)
     X, Y = data.X, data.Y
-    nets = {m: _synthetic_net(m, epochs, X, Y, cache) for m in (100, 50, 200)}
-    f_t = nets[100]
-    return {'same': perturbation_sweep(f_t, X, Y, name='same width: perturbed copy of the target'),
-            'm50': perturbation_sweep(f_t, X, Y, source=nets[50], name='independent source, width 50'),
-            'm200': perturbation_sweep(f_t, X, Y, source=nets[200], name='independent source, width 200')}
+    bar = tqdm(total=6, desc='synthetic', disable=not progress)
+    nets = {}
+    for m in (100, 50, 200):
+        bar.set_postfix_str(f'network of width {m}'); nets[m] = _synthetic_net(m, epochs, X, Y, cache); bar.update()
+    f_t, runs = nets[100], {}
+    for k, src, name in [('same', None, 'same width: perturbed copy of the target'),
+                         ('m50', nets[50], 'independent source, width 50'), ('m200', nets[200], 'independent source, width 200')]:
+        bar.set_postfix_str(f'sweep {k}'); runs[k] = perturbation_sweep(f_t, X, Y, source=src, name=name); bar.update()
+    bar.close()
+    return runs
 
 def synthetic_report(runs:dict, out:Path)->str:
     "Write one CSV per run and level and the paper-style figure; return a markdown summary with correlations."
@@ -93,13 +116,18 @@ def _experiment_json(rows, attacks):
     return dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in ('official', 'paper')} for a in attacks},
                 correlations={a: {c: correlate(rows, a, c) for c in ('official', 'paper')} for a in attacks})
 
+PARTS = ('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')
+ALL_PARTS = PARTS + ('model_selection',)
+
 def reproduce(preset:str|Preset='digits', # preset name
               out='results',               # output folder
               cache=None,                  # checkpoint/measurement cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)
               progress:bool=True,          # progress bars
-              parts:tuple=('synthetic', 'adv_to_knowledge', 'knowledge_to_adv'), # what to run
+              parts:tuple=PARTS,           # what to run (any of ALL_PARTS; 'model_selection' is opt-in)
              )->Path:                      # the report's path
     "Run the synthetic experiment and both image experiments; write tables, figures and a report into `out`."
+    bad = [q for q in parts if q not in ALL_PARTS]
+    if bad or not parts: raise ValueError(f"parts: must be a non-empty selection of {ALL_PARTS}, got {list(parts)}")
     matplotlib.use('Agg')
     p = get_preset(preset)
     out = output_dir(out)
@@ -108,7 +136,7 @@ def reproduce(preset:str|Preset='digits', # preset name
     _atomic_text(out/'preset.json', json.dumps(p.to_dict(), indent=1))
     if 'synthetic' in parts:
         t = time.time()
-        syn = run_synthetic(p.synthetic_epochs, cache)
+        syn = run_synthetic(p.synthetic_epochs, cache, progress)
         md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
         times['synthetic'] = time.time() - t
     for part, run, attacks, title in [('adv_to_knowledge', run_adv_to_knowledge, ('fgsm', 'pgd'), 'Experiment 1: adversarial -> knowledge transferability (T->S)'),
@@ -126,6 +154,17 @@ def reproduce(preset:str|Preset='digits', # preset name
                    f'![{part} {a}]({part}_{a}.png)\n']
         md += ['### Correlations with knowledge transfer (official convention)\n', correlation_table(rows, attacks), '']
         times[part] = time.time() - t
+    if 'model_selection' in parts:
+        t = time.time()
+        studies = [run_model_selection(p, seed=s, cache=cache, progress=progress) for s in p.seeds]
+        write_csv([dict(seed=st.seed, **r, **{k: v for k, v in s.items() if k != 'candidate'})
+                   for st in studies for r, s in zip(st.rows, st.scores.to_rows())], out/'model_selection.csv')
+        write_csv([dict(seed=st.seed, **r) for st in studies for r in st.report.to_rows()], out/'model_selection_ranking.csv')
+        fig = plot_study(studies); fig.savefig(out/'model_selection.png', dpi=110); matplotlib.pyplot.close(fig)
+        md += ['## Model selection: ranking a zoo of source models\n',
+               'Weighted Kendall tau of each score with knowledge transfer, one zoo per seed:\n', summary_table(studies), '',
+               '![model selection](model_selection.png)\n', f'Cost per scorer, seed {studies[0].seed}:\n', studies[0].cost(), '']
+        times['model_selection'] = time.time() - t
     md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items()) + f'\n- total: {time.time() - t0:.0f} s\n')
     _atomic_text(out/'report.md', '\n'.join(md))
     return out/'report.md'
@@ -137,12 +176,13 @@ def main(argv=None):
     ap.add_argument('--preset', default='digits', help=f"one of {', '.join(PRESETS)} (default: digits)")
     ap.add_argument('--out', default='results', help='output folder (default: results)')
     ap.add_argument('--cache', default=None, help='checkpoint cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)')
-    ap.add_argument('--only', nargs='+', choices=['synthetic', 'adv_to_knowledge', 'knowledge_to_adv'], help='run only these parts')
+    ap.add_argument('--only', nargs='+', choices=list(ALL_PARTS), help='run only these parts')
+    ap.add_argument('--zoo', action='store_true', help='also run the model-selection study (a zoo of 14 source models per seed)')
     ap.add_argument('--no-progress', action='store_true', help='hide progress bars')
     a = ap.parse_args(argv)
     try:
         report = reproduce(a.preset, a.out, a.cache, progress=not a.no_progress,
-                           parts=tuple(a.only) if a.only else ('synthetic', 'adv_to_knowledge', 'knowledge_to_adv'))
+                           parts=tuple(a.only) if a.only else PARTS + (('model_selection',) if a.zoo else ()))
     except (ValueError, OSError) as e:
         print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
         return 2

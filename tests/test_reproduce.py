@@ -47,3 +47,20 @@ def test_killed_midway_resumes_with_the_same_numbers(tmp_path):
     r = _run(fresh/'out', fresh/'cache'); r.wait(timeout=600)
     assert r.returncode == 0, r.stderr
     assert json.loads((fresh/'out'/'knowledge_to_adv.json').read_text())['rows'] == resumed
+
+def test_model_selection_part_writes_tables_and_reruns_identically(tmp_path, capsys):
+    "`--only model_selection` (opt-in: `--zoo`) writes the zoo's scores and rankings; a warm rerun trains nothing and writes the same tables."
+    with pytest.raises(ValueError, match='parts: must be'): reproduce('smoke', tmp_path/'bad', parts=('zoo',))
+    args = ['--preset', 'smoke', '--only', 'model_selection', '--cache', str(tmp_path/'cache'), '--no-progress']
+    assert main(args + ['--out', str(tmp_path/'a')]) == 0
+    a = tmp_path/'a'
+    assert {'model_selection.csv', 'model_selection_ranking.csv', 'model_selection.png', 'report.md'} <= {f.name for f in a.iterdir()}
+    rows = (a/'model_selection.csv').read_text().splitlines()
+    assert len(rows) == 1 + 14 * 2                                          # header + 14 members x 2 smoke seeds
+    assert 'knowledge_transfer' in rows[0] and 'alpha1 T->S' in rows[0] and 'logme' in rows[0]
+    assert '## Model selection' in (a/'report.md').read_text()
+    mtimes = {f: f.stat().st_mtime for f in (tmp_path/'cache').glob('*.pt')}
+    assert main(args + ['--out', str(tmp_path/'b')]) == 0
+    assert {f: f.stat().st_mtime for f in (tmp_path/'cache').glob('*.pt')} == mtimes
+    for name in ('model_selection.csv', 'model_selection_ranking.csv'):
+        assert (tmp_path/'b'/name).read_text() == (a/name).read_text()
