@@ -457,7 +457,7 @@ def _title_block(fm, is_index, order, nb2page, git_url, page) -> str:
     t = f'<h1 class="title">{html.escape(str(fm.get("title", "")))}</h1>'
     if fm.get('description'):     # markdown, as Quarto renders it: `code`, *emphasis*, $math$
         d = re.sub(r'^<p>|</p>\s*$', '', page.markdown(str(fm['description'])).strip())
-        t += f'<p class="description">{d}</p>'
+        t += f'<p class="description">{page.link(d)}</p>'   # notebook links in the summary -> pages, as in the body
     if is_index:
         first = next((n for n in order if section_of(n) is not None), None)
         btns = [f'<a class="button primary" href="{nb2page[first]}">Start reading</a>'] if first else []
