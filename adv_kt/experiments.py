@@ -13,7 +13,7 @@ from tqdm import tqdm
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
-from .selection import _pearson_rows, _spearman_rows
+from .selection import _pearson_rows, _spearman_rows, _paired
 from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
 
 # %% auto #0
@@ -150,12 +150,16 @@ def make_attack(kind:str, preset:Preset, seed:int, steps:int|None=None):
     if kind == 'pgd': return official_pgd(preset.pixel_eps, steps=steps or preset.pgd_steps, generator=g)
     raise ValueError(f"attack: must be one of {ATTACK_NAMES}, got {kind!r}")
 
-def eval_data(preset:Preset, classes=None)->tuple:
-    "Normalised target test images (the first `n_eval` of a fixed permutation) and their labels."
-    test = get_dataset(preset.target, 'test', classes, download=preset.download)
-    idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(1234))
-    if preset.n_eval: idx = idx[:preset.n_eval]
-    return normalize(test.images[idx]), test.labels[idx]
+def eval_data(preset:Preset, classes=None,
+              split:str='test',     # 'test' (the experiments) or 'train' (the labelled sample model selection scores on)
+              n:int|None=None,      # how many (default: the preset's `n_eval`; None there: all)
+             )->tuple:
+    "Normalised target images of `split` (the first `n` of a fixed permutation) and their labels."
+    data = get_dataset(preset.target, split, classes, download=preset.download)
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(1234))
+    n = n or preset.n_eval
+    if n: idx = idx[:n]
+    return normalize(data.images[idx]), data.labels[idx]
 
 def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, seed:int, cache=None, steps=None)->list:
     "alpha metrics of `attacked -> measured` (both conventions), filtered on `reference`'s correct predictions."
@@ -241,22 +245,17 @@ def _kendall_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
 # one implementation for the whole package: the row-wise statistics of adv_kt.selection, which bootstrap in one call
 CORRELATION_ROWS = dict(pearson=_pearson_rows, spearman=_spearman_rows, kendall=_kendall_rows)
 
-def _pair(x, y)->tuple:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.shape != y.shape or x.ndim != 1: raise ValueError(f"x, y: need two 1-D arrays of one length, got {x.shape}, {y.shape}")
-    return x, y
-
 def pearson(x, y)->float:
     "Pearson correlation; NaN when either side is constant."
-    x, y = _pair(x, y); return float(_pearson_rows(x[None], y[None])[0])
+    x, y = _paired(x, y); return float(_pearson_rows(x[None], y[None])[0])
 
 def spearman(x, y)->float:
     "Spearman rank correlation (Pearson on average ranks)."
-    x, y = _pair(x, y); return float(_spearman_rows(x[None], y[None])[0])
+    x, y = _paired(x, y); return float(_spearman_rows(x[None], y[None])[0])
 
 def kendall(x, y)->float:
     "Kendall's tau-b (ties on either side handled)."
-    x, y = _pair(x, y); return float(_kendall_rows(x[None], y[None])[0])
+    x, y = _paired(x, y); return float(_kendall_rows(x[None], y[None])[0])
 
 CORRELATIONS = dict(pearson=pearson, spearman=spearman, kendall=kendall)
 
@@ -266,10 +265,7 @@ def correlations(x, y,            # paired values (e.g. alpha and knowledge tran
                  level:float=0.95,# interval coverage
                 )->dict:          # name -> (estimate, low, high)
     "Pearson, Spearman and Kendall correlations with percentile bootstrap intervals."
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.shape != y.shape or x.ndim != 1: raise ValueError(f"x, y: need two 1-D arrays of one length, got {x.shape}, {y.shape}")
-    if len(x) < 3: raise ValueError(f"x: need at least 3 points for a correlation, got {len(x)}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()): raise ValueError("x, y: contain NaN or inf")
+    x, y = _paired(x, y, min_n=3)
     idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
     X, Y = np.vstack([x, x[idx]]), np.vstack([y, y[idx]])     # row 0: the data; then the resamples
     out = {}

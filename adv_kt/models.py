@@ -64,6 +64,11 @@ class AlexNet(Classifier):
     def features(self, x): return self.body(x).flatten(1)
 
 # %% ../nbs/04_models.ipynb #13330b53
+def _shortcut(in_planes:int, out_planes:int, stride:int)->nn.Module:
+    "Identity when shapes match, else a strided 1x1 conv-BN projection (both residual blocks use it)."
+    if stride == 1 and in_planes == out_planes: return nn.Sequential()
+    return nn.Sequential(nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False), nn.BatchNorm2d(out_planes))
+
 class BasicBlock(nn.Module):
     "Two 3x3 conv-BN layers with an identity (or 1x1 conv-BN) shortcut."
     expansion = 1
@@ -73,10 +78,7 @@ class BasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes * self.expansion:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes * self.expansion, 1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(planes * self.expansion))
+        self.shortcut = _shortcut(in_planes, planes * self.expansion, stride)
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
@@ -92,10 +94,7 @@ class Bottleneck(nn.Module):
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes * self.expansion:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes * self.expansion, 1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(planes * self.expansion))
+        self.shortcut = _shortcut(in_planes, planes * self.expansion, stride)
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = F.relu(self.bn2(self.conv2(out)))

@@ -9,13 +9,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 from tqdm import tqdm
-from .data import get_dataset, normalize
-from .experiments import Preset, get_preset, cached_json, make_attack, _train, _transfer
+from .experiments import Preset, get_preset, cached_json, make_attack, eval_data, _train, _transfer
 from .selection import SourceScores, score_sources, evaluate_ranking, RankingReport, ALPHA_COLUMNS, BASELINES
 
 # %% auto #0
-__all__ = ['ZOO', 'SCORERS_FGSM', 'ZooMember', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns', 'score_data',
-           'score_zoo', 'ZooStudy', 'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores',
+__all__ = ['ZOO', 'SCORERS_FGSM', 'ZooMember', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns', 'score_zoo',
+           'ZooStudy', 'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores',
            'own_attack_gap']
 
 # %% ../nbs/12_model_selection.ipynb #6a10c54e
@@ -107,12 +106,6 @@ def join_columns(a:SourceScores, b:SourceScores)->SourceScores:
 # %% ../nbs/12_model_selection.ipynb #1a4f2fa0
 SCORERS_FGSM = ('alpha',) + tuple(BASELINES)   # the FGSM pass also runs the baselines; the PGD pass only the alphas
 
-def score_data(preset:Preset, n:int, seed:int=1234)->tuple:
-    "`n` seeded random images (normalised) and labels from the target domain's training split."
-    train = get_dataset(preset.target, 'train', None, download=preset.download)
-    idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
-    return normalize(train.images[idx]), train.labels[idx]
-
 def score_zoo(reference,                  # FitResult of the target-domain reference model
               sources:dict,               # {name: FitResult} from `train_zoo`
               x, y,                       # the labelled target sample
@@ -192,7 +185,7 @@ def run_model_selection(preset:str|Preset='digits', # preset name or object
     n = n_score or p.n_eval or 300
     ref = _train(p, p.target, p.reference_arch, None, p.reference_cfg, seed, cache)
     sources, rows = train_zoo(p, seed, members, cache, progress)
-    x, y = score_data(p, n)
+    x, y = eval_data(p, split='train', n=n)
     scores = score_zoo(ref, sources, x, y, p, seed, cache, progress)
     acc = {r['candidate']: r['knowledge_transfer'] for r in rows}
     report = evaluate_ranking(scores, acc, n_boot=n_boot, seed=seed)
