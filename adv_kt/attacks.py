@@ -45,8 +45,11 @@ def forward(model:nn.Module, # a model mapping a batch to a batch of vectors
 def _check_args(x, eps, steps, step_size, norm, loss, bounds):
     if not isinstance(x, Tensor) or not x.is_floating_point(): raise ValueError("x: must be a floating-point Tensor")
     if x.dim() < 2: raise ValueError(f"x: must be a batch (first dimension = samples), got shape {tuple(x.shape)}")
-    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0): raise ValueError(f"eps: must be a finite number > 0, got {eps!r}")
-    if not (isinstance(steps, int) and steps >= 1): raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
+    if len(x) == 0: raise ValueError(f"x: the batch is empty (shape {tuple(x.shape)})")
+    if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps: must be a finite number > 0, got {eps!r}")
+    if isinstance(steps, bool) or not (isinstance(steps, int) and steps >= 1):
+        raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
     if step_size is not None and not (math.isfinite(step_size) and step_size > 0):
         raise ValueError(f"step_size: must be > 0 (or None for the default), got {step_size!r}")
     if norm not in NORMS: raise ValueError(f"norm: must be one of {NORMS}, got {norm!r}")
@@ -191,6 +194,8 @@ def official_pgd(pixel_eps:float=0.1,  # eps in [0,1] pixel units (the paper's e
                  generator:torch.Generator|None=None, # random source for the start
                 )->Attack:
     "The official code's PGD on [-1,1] images: random start, `steps` L-inf steps of 5*radius/steps (radius 2*pixel_eps)."
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
     r = 2 * pixel_eps
     return Attack(r, steps=steps, step_size=5 * r / steps, generator=generator, name=f"official PGD-{steps} eps={pixel_eps:g}px")
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_baselines.ipynb #b9b0119a
 from __future__ import annotations
-import math
+import math, numbers
 from typing import NamedTuple
 import numpy as np
 import torch
@@ -23,19 +23,25 @@ def _tensor(a, name:str)->Tensor:
 
 def check_labels(labels,          # target labels: one non-negative integer per sample (tensor, array or list)
                  n:int|None=None, # number of samples they must label (None: any)
+                 name:str='labels', # what to call them in messages
+                 min_classes:int=1, # fewest distinct classes accepted (the scores need 2)
                 )->tuple:         # (codes 0..K-1 as int64, K = number of classes present)
     "Validate target labels and renumber the classes present as 0..K-1, in ascending order."
-    y = _tensor(labels, 'labels')
-    if y.dim() != 1: raise ValueError(f"labels: must be 1-D (one class per sample), got shape {tuple(y.shape)}")
-    if n is not None and len(y) != n: raise ValueError(f"labels: {len(y)} labels for {n} samples")
-    if len(y) == 0: raise ValueError("labels: empty; need at least one labelled sample")
-    if y.dtype == torch.bool or y.is_complex(): raise ValueError(f"labels: must be integer class indices, got {y.dtype}")
+    y = _tensor(labels, name)
+    if y.dim() != 1: raise ValueError(f"{name}: must be 1-D (one class per sample), got shape {tuple(y.shape)}")
+    if n is not None and len(y) != n: raise ValueError(f"{name}: {len(y)} labels for {n} samples")
+    if len(y) == 0: raise ValueError(f"{name}: empty; need at least one labelled sample")
+    if y.dtype == torch.bool or y.is_complex(): raise ValueError(f"{name}: must be integer class indices, got {y.dtype}")
     if y.is_floating_point():
-        if not torch.isfinite(y).all(): raise ValueError("labels: contain NaN or inf")
-        if not torch.equal(y, y.round()): raise ValueError("labels: must be integer class indices, got fractional values")
+        if not torch.isfinite(y).all(): raise ValueError(f"{name}: contain NaN or inf")
+        if not torch.equal(y, y.round()): raise ValueError(f"{name}: must be integer class indices, got fractional values")
+        if (y.abs() > 2 ** 53).any(): raise ValueError(f"{name}: class index {y.abs().max().item():g} is too large")
     y = y.to(torch.int64)
-    if (y < 0).any(): raise ValueError(f"labels: must be >= 0, got {int(y.min())}")
+    if (y < 0).any(): raise ValueError(f"{name}: must be >= 0, got {int(y.min())}")
     classes, codes = torch.unique(y, return_inverse=True)
+    if len(classes) < min_classes:
+        raise ValueError(f"{name}: need at least {min_classes} distinct classes, got {len(classes)} "
+                         f"({', '.join(map(str, classes.tolist()))}): a score cannot rank transfer to a one-class task")
     return codes, len(classes)
 
 def check_features(features,          # n x D matrix (tensor, array or list)
@@ -72,7 +78,7 @@ def leep(probs,   # n x Z softmax outputs of the source model over its SOURCE cl
         )->float: # LEEP, in (-inf, 0]; higher = better transfer expected
     "Log expected empirical prediction (Nguyen et al., ICML 2020)."
     p = check_probs(probs)
-    y, k = check_labels(labels, len(p))
+    y, k = check_labels(labels, len(p), min_classes=2)
     joint = _onehot(y, k).T @ p / len(p)                                   # K x Z: P(y, z)
     pz = joint.sum(0, keepdim=True)
     cond = torch.where(pz > 0, joint / pz.clamp_min(torch.finfo(p.dtype).tiny), torch.zeros_like(joint))  # P(y | z)
@@ -85,9 +91,9 @@ def nce(source,   # n x Z source predictions (argmax taken), or n source "dummy"
     "Negative conditional entropy of the target labels given the source model's argmax (Tran et al., ICCV 2019)."
     s = _tensor(source, 'source')
     if s.dim() == 2: z = torch.unique(check_features(s, 'source').argmax(1), return_inverse=True)[1]
-    elif s.dim() == 1: z = check_labels(s)[0]
+    elif s.dim() == 1: z = check_labels(s, name='source')[0]
     else: raise ValueError(f"source: must be n x Z predictions or n source labels, got shape {tuple(s.shape)}")
-    y, k = check_labels(labels, len(z))
+    y, k = check_labels(labels, len(z), min_classes=2)
     nz = int(z.max()) + 1
     joint = torch.bincount(z * k + y, minlength=nz * k).reshape(nz, k).to(torch.float64) / len(y)   # Z x K
     cond = joint / joint.sum(1, keepdim=True)
@@ -104,7 +110,7 @@ def h_score(features, # n x D penultimate features of the source model on the ta
            )->float:  # tr(cov(f)^+ cov(E[f|y])), in [0, min(D, K-1)]
     "H-score (Bao et al., ICIP 2019): the share of feature covariance explained by the class means."
     f = check_features(features)
-    y, k = check_labels(labels, len(f))
+    y, k = check_labels(labels, len(f), min_classes=2)
     f = f - f.mean(0)
     g = ((_onehot(y, k).T @ f) / torch.bincount(y, minlength=k)[:, None].to(f.dtype))[y]   # class mean of each sample
     ev, V = torch.linalg.eigh(f.T @ f)
@@ -158,6 +164,10 @@ def max_evidence(features,          # n x D penultimate features
                 )->Evidence:
     "Maximum (over alpha, beta) log evidence per sample of Bayesian linear regression of each target column on the features."
     F = check_features(features)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol: must be a finite number > 0, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter: must be an integer >= 1, got {max_iter!r}")
     Y = _tensor(targets, 'targets').to(torch.float64)
     if Y.dim() == 1: Y = Y[:, None]
     if Y.dim() != 2 or len(Y) != len(F): raise ValueError(f"targets: need shape ({len(F)}, K), got {tuple(Y.shape)}")
@@ -196,8 +206,9 @@ def logme(features,          # n x D penultimate features of the source model on
           max_iter:int=1000, # fixed-point steps at most
          )->float:           # mean over classes of the maximum log evidence per sample
     "LogME (You et al., ICML 2021): how well a Bayesian linear model on the features explains the one-hot labels."
-    y, k = check_labels(labels, len(_tensor(features, 'features')))
-    return max_evidence(features, _onehot(y, k), tol, max_iter).evidence.mean().item()
+    f = check_features(features)
+    y, k = check_labels(labels, len(f), min_classes=2)
+    return max_evidence(f, _onehot(y, k), tol, max_iter).evidence.mean().item()
 
 # %% ../nbs/07_baselines.ipynb #bf1e9045
 def _coding_rate(Z:Tensor, eps:float)->Tensor:
@@ -211,9 +222,10 @@ def transrate(features,        # n x D penultimate features of the source model 
               eps:float=1e-4,  # distortion of the coding rate (the authors' default)
              )->float:         # R(Z) - mean_k R(Z_k), >= 0 for balanced classes
     "TransRate (Huang et al., ICML 2022): coding rate of the features minus the mean coding rate within classes."
-    if not (isinstance(eps, (int, float)) and eps > 0): raise ValueError(f"eps: must be > 0, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps: must be a finite number > 0, got {eps!r}")
     Z = check_features(features)
-    y, k = check_labels(labels, len(Z))
+    y, k = check_labels(labels, len(Z), min_classes=2)
     Z = Z - Z.mean(0)
     return (_coding_rate(Z, eps) - sum(_coding_rate(Z[y == c], eps) for c in range(k)) / k).item()
 

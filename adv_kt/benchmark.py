@@ -4,12 +4,13 @@
 
 # %% ../nbs/90_benchmark.ipynb #2ee343ae
 from __future__ import annotations
-import argparse, math, time
+import argparse, math, sys, time
 import torch
 from torch import nn, Tensor
 from .attacks import Attack, official_fgsm, official_pgd, evaluating
 from .metrics import transferability
-from .models import get_model
+from .models import get_model, canonical_arch
+from .core import Parser, positive_int, positive_float, run_cli
 
 # %% auto #0
 __all__ = ['ATTACKS', 'official_loop', 'bench', 'format_table', 'main', 'cli']
@@ -94,15 +95,18 @@ def format_table(rows:list)->str:
 # %% ../nbs/90_benchmark.ipynb #b659889c
 def main(argv=None):
     "Command line: print the benchmark table."
-    p = argparse.ArgumentParser(prog='adv_kt_bench', description=__doc__ or "Benchmark adv_kt's batched metrics")
+    p = Parser(prog='adv_kt_bench', description=__doc__ or "Benchmark adv_kt's batched metrics")
     p.add_argument('--arch', nargs='+', default=['lenet', 'resnet18'], help='architectures (default: lenet resnet18)')
     p.add_argument('--attack', nargs='+', default=['fgsm', 'pgd10'], choices=list(ATTACKS), help='attacks')
-    p.add_argument('--n', type=int, default=256, help='images for the batched runs')
-    p.add_argument('--n-loop', type=int, default=32, help='images for the per-image loop')
-    p.add_argument('--batch', type=int, nargs='+', default=[16, 64, 256], help='batch sizes')
-    p.add_argument('--width', type=float, default=1.0, help='model width multiplier')
-    p.add_argument('--repeats', type=int, default=3, help='best of this many runs')
+    p.add_argument('--n', type=positive_int, default=256, help='images for the batched runs')
+    p.add_argument('--n-loop', type=positive_int, default=32, help='images for the per-image loop')
+    p.add_argument('--batch', type=positive_int, nargs='+', default=[16, 64, 256], help='batch sizes')
+    p.add_argument('--width', type=positive_float, default=1.0, help='model width multiplier')
+    p.add_argument('--repeats', type=positive_int, default=3, help='best of this many runs')
     a = p.parse_args(argv)
+    for arch in a.arch:
+        try: canonical_arch(arch)
+        except ValueError as e: raise ValueError(f"--arch: {e}") from None
     rows = []
     for arch in a.arch:
         for atk in a.attack:
@@ -113,5 +117,5 @@ def main(argv=None):
     return rows
 
 def cli():
-    "Entry point of `adv_kt_bench`."
-    main()
+    "Entry point of `adv_kt_bench`: errors are one line and exit status 2."
+    sys.exit(run_cli('adv_kt_bench', main))

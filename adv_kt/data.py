@@ -5,17 +5,18 @@
 # %% auto #0
 __all__ = ['IMAGE_SIZE', 'BOUNDS', 'CIFAR10_CLASSES', 'STL10_CLASSES', 'DIGIT_CLASSES', 'SPLITS', 'DATASETS', 'SOURCES',
            'DatasetInfo', 'dataset_info', 'class_ids', 'ImageData', 'select_classes', 'resize', 'pad_to',
-           'stratified_split', 'pack_digits', 'ChecksumError', 'data_root', 'file_md5', 'download_url', 'fetch',
-           'get_dataset', 'augment', 'normalize', 'denormalize', 'Batches', 'split_valid']
+           'stratified_split', 'pack_digits', 'ChecksumError', 'dataset_source', 'data_root', 'file_md5',
+           'download_url', 'fetch', 'get_dataset', 'augment', 'normalize', 'denormalize', 'Batches', 'split_valid']
 
 # %% ../nbs/03_data.ipynb #bd218f3a
-import os, functools, pickle, hashlib, tarfile, tempfile, http.client, urllib.request, importlib.resources
+import os, re, json, functools, pickle, hashlib, tarfile, tempfile, http.client, urllib.request, importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 import numpy as np, torch, torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
+from .core import atomic_write
 
 # %% ../nbs/03_data.ipynb #e035a7b9
 IMAGE_SIZE = 32            # every domain is served at 32x32, the input size of the paper's architectures
@@ -47,7 +48,7 @@ DATASETS = {
 def dataset_info(name:str, # one of `DATASETS`
                 )->DatasetInfo:
     "Look up a domain by name, with a helpful error for unknown names."
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
     return DATASETS[name]
 
@@ -58,6 +59,7 @@ def class_ids(name:str,              # dataset name
     "Validate a class selection for dataset `name` and return it as sorted original indices."
     names = dataset_info(name).classes
     if classes is None: return tuple(range(len(names)))
+    if isinstance(classes, (torch.Tensor, np.ndarray)): classes = classes.tolist()   # 0-d: a scalar
     if isinstance(classes, (int, str, np.integer)): classes = [classes]
     ids = []
     for c in classes:
@@ -215,6 +217,25 @@ SOURCES = {
 class ChecksumError(OSError):
     "A file does not have the MD5 sum it must have."
 
+def dataset_source(name:str)->dict:
+    "Where `name` is fetched from: its `SOURCES` entry, with url and md5 from the mirror file `$ADV_KT_SOURCES` if set."
+    if name not in SOURCES:
+        raise ValueError(f"{name!r} is not downloadable; downloadable datasets: {', '.join(SOURCES)}")
+    src, path = dict(SOURCES[name]), os.environ.get('ADV_KT_SOURCES')
+    if not path: return src
+    try: mirrors = json.loads(Path(path).expanduser().read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"ADV_KT_SOURCES={path}: not a readable JSON file of mirrors ({e})") from e
+    m = mirrors.get(name) if isinstance(mirrors, dict) else None
+    if m is None: return src
+    if not (isinstance(m, dict) and isinstance(m.get('url'), str) and isinstance(m.get('md5'), str)
+            and re.fullmatch(r'[0-9a-f]{32}', m['md5'])):
+        raise ValueError(f"ADV_KT_SOURCES={path}: the entry for {name!r} needs a 'url' and the archive's 'md5' "
+                         f"(32 lowercase hex digits), got {m!r}")
+    return {**src, 'url': m['url'], 'md5': m['md5'], 'size': m.get('size', 'unknown size')}
+
+
+# %% ../nbs/03_data.ipynb #700f49c1
 def data_root(root=None)->Path:
     "The data folder: `root`, else `$ADV_KT_DATA`, else `data/` in the cache folder (`$ADV_KT_CACHE` or ~/.cache/adv_kt)."
     if root is not None: return Path(root).expanduser()
@@ -229,26 +250,19 @@ def file_md5(path, chunk:int=1<<20)->str:
     return h.hexdigest()
 
 def _atomic_copy(src, dest:Path, md5:str|None=None, total:int=0, progress:bool=False)->str:
-    "Stream file object `src` into `dest` through a temporary file in the same folder; rename only if `md5` matches."
+    "Stream file object `src` into `dest` atomically; the rename happens only if `md5` matches."
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f'.{dest.name}.', suffix='.part')
-    try:
+    def write(f):
         h, n = hashlib.md5(), 0
-        with os.fdopen(fd, 'wb') as f, tqdm(total=total or None, unit='B', unit_scale=True, desc=dest.name,
-                                            disable=not progress) as bar:
+        with tqdm(total=total or None, unit='B', unit_scale=True, desc=dest.name, disable=not progress) as bar:
             while b := src.read(1 << 20):
                 f.write(b); h.update(b); bar.update(len(b)); n += len(b)
-            f.flush(); os.fsync(f.fileno())
         if total and n != total: raise OSError(f"connection closed after {n} of {total} bytes")
-        got = h.hexdigest()
-        if md5 is not None and got != md5:
-            raise ChecksumError(f"{dest.name}: MD5 {got} but expected {md5}; the download is incomplete or not the "
-                                "official file, and was discarded")
-        os.replace(tmp, dest)
-        return got
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
+        if md5 is not None and h.hexdigest() != md5:
+            raise ChecksumError(f"{dest.name}: MD5 {h.hexdigest()} but expected {md5}; the download is incomplete or "
+                                "not the official file, and was discarded")
+        return h.hexdigest()
+    return atomic_write(dest, write)
 
 def download_url(url:str,             # address to fetch (http, https or file)
                  dest,                # final path of the file
@@ -282,9 +296,7 @@ def fetch(name:str,           # 'cifar10' or 'stl10'
           progress:bool=True, # show a tqdm bar while downloading
          )->Path:             # folder with the dataset's standard layout
     "Make sure the files of a downloadable dataset are present under `root`, and return their folder."
-    if name not in SOURCES:
-        raise ValueError(f"{name!r} is not downloadable; downloadable datasets: {', '.join(SOURCES)}")
-    src, root = SOURCES[name], data_root(root)
+    src, root = dataset_source(name), data_root(root)
     folder, archive = root/src['folder'], root/src['archive']
     if all((folder/f).is_file() for f in src['files']): return folder
     got = file_md5(archive) if archive.is_file() else None

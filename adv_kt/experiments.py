@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_experiments.ipynb #af5d24a1
 from __future__ import annotations
-import json, math, os, tempfile, time
+import hashlib, json, math, os, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -12,6 +12,7 @@ import torch
 from tqdm import tqdm
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
+from .core import atomic_write
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
 from .selection import _pearson_rows, _spearman_rows, _paired
 from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
@@ -19,9 +20,10 @@ from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cac
 # %% auto #0
 __all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'CORRELATION_ROWS', 'CORRELATIONS', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2',
            'MODEL_NAMES', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset', 'default_preset',
-           'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'run_adv_to_knowledge', 'run_knowledge_to_adv',
-           'pearson', 'spearman', 'kendall', 'correlations', 'summarize', 'correlate', 'paper_table',
-           'correlation_table', 'plot_experiment']
+           'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'source_model', 'reference_model',
+           'transfer_model', 'run_adv_to_knowledge', 'run_knowledge_to_adv', 'pearson', 'spearman', 'kendall',
+           'correlations', 'summarize', 'correlate', 'learned_note', 'paper_table', 'correlation_table',
+           'plot_experiment']
 
 # %% ../nbs/09_experiments.ipynb #f6836acc
 @dataclass(frozen=True)
@@ -47,8 +49,18 @@ class Preset:
     exp2_sources:dict=field(default_factory=dict) # experiment 2: overlap % -> source classes (original indices of `source`)
     download:bool=False            # allow dataset downloads (CIFAR-10 / STL-10)
     synthetic_epochs:int=10_000    # training steps of the synthetic experiment's networks (official: 10,000)
+    recipes:dict=field(default_factory=dict) # arch -> how its source training deviates from `source_cfg`
+                                   #   (TrainConfig fields, and `standardize=True` for model-side input standardisation)
+    min_source_acc:float=0.0       # a source below this own-task test accuracy (%) is flagged as not learned
+    deviations:tuple=()            # the preset's deviations from the paper, in words (shown on the experiment pages)
 
     def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
+    def recipe(self, arch:str, base:TrainConfig)->tuple:
+        "(TrainConfig, standardize) for training `arch`: `base` with the arch's recipe applied."
+        r = dict(self.recipes.get(arch, {}))
+        std = bool(r.pop('standardize', False))
+        return replace(base, **r), std
+    def source_recipe(self, arch:str)->tuple: return self.recipe(arch, self.source_cfg)
     def to_dict(self)->dict:
         d = asdict(self)
         for k in ('source_cfg', 'reference_cfg', 'transfer_cfg'): d[k] = getattr(self, k).hyper()
@@ -75,6 +87,21 @@ def paper_exp2_sources(hundred:str='text')->dict:
 
 # %% ../nbs/09_experiments.ipynb #57a6a76b
 _DIGITS_EXP2 = overlap_sources((0, 1, 2, 3), (6, 7, 8, 9))
+_DIGITS_DEVIATIONS = (
+    "Domains: MNIST-style digits (4,000 train / 1,000 test) -> UCI digits (1,438 / 359) instead of CIFAR-10 -> STL-10.",
+    "Sizes: AlexNet at width 0.5, ResNet-18 at 0.125, ResNet-50 at 0.0625 (also the reference ResNet-18); "
+    "the paper's networks are full width.",
+    "Training length: 10 epochs for sources and references (AlexNet: 20), 5 for the head-only transfer; the paper "
+    "trains 100 and 10 on 50,000 images, and selects epochs on the test set (we: on a validation split).",
+    "No random-crop augmentation on the digit domains: on centred 20x20 digits, pad-4 crops slow convergence "
+    "(LeNet 93-95.5% with, 97.8% without, after 10 epochs; the training page measures it).",
+    "MLP and AlexNet standardise their inputs inside the network with the source images' pixel mean and std: "
+    "Normalize(0.5, 0.5) centres CIFAR-10 but leaves digits at mean -0.9, and at the paper's learning rate the MLP's "
+    "ReLUs die (training page).",
+    "LeNet and AlexNet (no batch norm) at learning rate 0.05 instead of 0.1, which collapses some seeds to chance "
+    "(at 0.1, 1 of 5 ten-class and 3 of 25 four-class LeNets stayed below 90% in a full digits run).",
+    "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
+)
 
 PRESETS = dict(
     smoke=Preset('smoke', 'digits_mnist', 'digits_uci', archs=('mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'),
@@ -84,20 +111,25 @@ PRESETS = dict(
                  reference_cfg=TrainConfig(epochs=3, select='last', progress=False),
                  transfer_cfg=TrainConfig(epochs=1, select='last', progress=False),
                  seeds=(0, 1), source_n_train=300, n_eval=64, pgd_steps=5, exp1_pgd_steps=5, exp2_sources=_DIGITS_EXP2,
-                 synthetic_epochs=1000),
+                 synthetic_epochs=1000, recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05)),
+                 min_source_acc=50.0),
     digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=('mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'),
                   widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
                   reference_arch='resnet18', exp2_arch='lenet',
-                  source_cfg=TrainConfig(epochs=10, progress=False),
-                  reference_cfg=TrainConfig(epochs=10, progress=False),
-                  transfer_cfg=TrainConfig(epochs=5, progress=False),
-                  seeds=(0, 1, 2), source_n_train=2000, n_eval=None, pgd_steps=50, exp1_pgd_steps=10,
-                  exp2_sources=_DIGITS_EXP2),
+                  source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False),
+                  seeds=(0, 1, 2, 3, 4), source_n_train=None, n_eval=None, pgd_steps=50, exp1_pgd_steps=5,
+                  exp2_sources=_DIGITS_EXP2, min_source_acc=90.0,
+                  recipes=dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
+                               alexnet=dict(standardize=True, lr=0.05, epochs=20)),
+                  deviations=_DIGITS_DEVIATIONS),
     paper=Preset('paper', 'cifar10', 'stl10', archs=('mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'), widths={},
                  reference_arch='resnet18', exp2_arch='resnet18',
                  source_cfg=TrainConfig(epochs=100, select='test'), reference_cfg=TrainConfig(epochs=100, select='test'),
                  transfer_cfg=TrainConfig(epochs=10, select='test'), seeds=(0,), n_eval=None, pgd_steps=50,
-                 exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'), download=True),
+                 exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'), download=True,
+                 min_source_acc=40.0),
 )
 
 def get_preset(name:str|Preset, # a preset name or a `Preset`
@@ -114,30 +146,35 @@ def default_preset()->str:
     return os.environ.get('ADV_KT_PRESET', 'digits')
 
 # %% ../nbs/09_experiments.ipynb #471ce8be
-def _write_json_atomic(obj, path:Path):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
-    try:
-        with os.fdopen(fd, 'w') as f: json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
+def _write_json_atomic(obj, path:Path): atomic_write(path, lambda f: json.dump(obj, f, indent=1), binary=False)
+
+def result_digest(result)->str:
+    "SHA-256 of a JSON-serialisable result in canonical form (recorded with every cached measurement)."
+    return hashlib.sha256(json.dumps(result, sort_keys=True).encode()).hexdigest()
+
+def _read_measurement(path:Path, key:str):
+    d = json.loads(path.read_text())
+    if not (isinstance(d, dict) and {'key', 'result', 'digest'} <= d.keys()):
+        raise ValueError("not a measurement record: need a JSON object with key, result and digest")
+    if d['key'] != key: raise ValueError("it holds another measurement's key")
+    if result_digest(d['result']) != d['digest']:
+        raise ValueError("its result does not match the digest recorded when it was written")
+    return d['result']
 
 def cached_json(spec:dict,  # JSON-serialisable description of the measurement
                 fn,         # () -> JSON-serialisable result; runs only on a cache miss
                 cache=None, # cache folder (see `adv_kt.train.cache_dir`)
                ):
-    "The stored result of `spec` if there is a readable one, else `fn()`, stored atomically."
+    "The stored result of `spec` if there is an intact one, else `fn()`, stored atomically with its digest."
     key = cache_key(spec)
     path = cache_dir(cache)/'measurements'/f"{spec.get('kind', 'm')}-{key[:20]}.json"
     path.parent.mkdir(exist_ok=True)
     if path.exists():
-        try:
-            d = json.loads(path.read_text())
-            if d.get('key') == key: return d['result']
-        except (OSError, ValueError): pass          # unreadable: measure again
+        try: return _read_measurement(path, key)
+        except (OSError, ValueError) as e:
+            warnings.warn(f"ignoring unusable measurement {path} ({e}); measuring again")
     res = fn()
-    _write_json_atomic(dict(key=key, spec=spec, result=res), path)
+    _write_json_atomic(dict(key=key, spec=spec, result=res, digest=result_digest(res)), path)
     return res
 
 # %% ../nbs/09_experiments.ipynb #b418574a
@@ -170,18 +207,38 @@ def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, see
     def run():
         r = transferability(attacked.model, measured.model, x, attack=make_attack(kind, preset, seed, steps), labels=y,
                             reference=reference.model, batch_size=128, progress=False)
-        return [{**{k: v for k, v in r.as_convention(c).to_dict().items() if k not in ('source', 'target')},
+        return [{**{k: v for k, v in r.as_convention(c).to_dict().items() if k not in ('attacked', 'measured')},
                  'attack': kind, 'attack_desc': r.attack} for c in CONVENTIONS]
     return cached_json(spec, run, cache)
 
 # %% ../nbs/09_experiments.ipynb #c93c2287
-def _train(preset, dataset, arch, classes, cfg, seed, cache, n_train=None):
-    return train_source(dataset, arch, classes, width=preset.width(arch), cfg=replace(cfg, seed=seed), cache=cache,
-                        download=preset.download, n_train=n_train)
+def source_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None,
+                 width:float|None=None,  # default: the preset's width of `arch`
+                 epoch_scale:float=1.0,  # train this fraction (or multiple) of the recipe's epochs
+                )->'FitResult':
+    "A source model of preset `p` (cached): `source_cfg` with `arch`'s recipe, on `p.source_n_train` images."
+    cfg, std = p.source_recipe(arch)
+    if epoch_scale != 1: cfg = replace(cfg, epochs=max(1, round(cfg.epochs * epoch_scale)))
+    return train_source(p.source, arch, classes, width=p.width(arch) if width is None else width,
+                        cfg=replace(cfg, seed=seed), cache=cache, download=p.download, n_train=p.source_n_train,
+                        standardize=std)
 
-def _transfer(preset, source, classes, seed, cache):
-    return knowledge_transfer(source, preset.target, classes, cfg=replace(preset.transfer_cfg, seed=seed), cache=cache,
-                              download=preset.download)
+def reference_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None)->'FitResult':
+    "The target-domain model of preset `p` (cached): experiment 1's reference, experiment 2's target."
+    cfg, std = p.recipe(arch, p.reference_cfg)
+    return train_source(p.target, arch, classes, width=p.width(arch), cfg=replace(cfg, seed=seed),
+                        cache=cache, download=p.download, standardize=std)
+
+def transfer_model(p:Preset, source, classes=None, seed:int=0, cache=None)->'FitResult':
+    "Head-only knowledge transfer of `source` to the target domain of preset `p` (cached)."
+    return knowledge_transfer(source, p.target, classes, cfg=replace(p.transfer_cfg, seed=seed), cache=cache,
+                              download=p.download)
+
+def _base_row(p:Preset, src, kt, ref)->dict:
+    "What every row carries: knowledge transfer, the source's and the reference's own-task accuracy, the flag."
+    return dict(knowledge_transfer=100 * kt.accuracy, source_acc=100 * src.accuracy,
+                source_learned=bool(100 * src.accuracy >= p.min_source_acc), min_source_acc=p.min_source_acc,
+                reference_acc=100 * ref.accuracy)
 
 def run_adv_to_knowledge(preset:str|Preset='digits', # preset name or object
                          cache=None,                  # checkpoint and measurement folder
@@ -195,14 +252,13 @@ def run_adv_to_knowledge(preset:str|Preset='digits', # preset name or object
     bar = tqdm(total=len(p.seeds) * (len(p.archs) + 1), desc=f'experiment 1 ({p.name})', disable=not progress)
     for seed in p.seeds:
         bar.set_postfix_str(f'seed {seed}: reference {p.reference_arch}')
-        ref = _train(p, p.target, p.reference_arch, None, p.reference_cfg, seed, cache); bar.update()
+        ref = reference_model(p, p.reference_arch, None, seed, cache); bar.update()
         for arch in p.archs:
             bar.set_postfix_str(f'seed {seed}: {arch}')
-            src = _train(p, p.source, arch, None, p.source_cfg, seed, cache, p.source_n_train)
-            kt = _transfer(p, src, None, seed, cache)
+            src = source_model(p, arch, None, seed, cache)
+            kt = transfer_model(p, src, None, seed, cache)
             base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, width=p.width(arch),
-                        direction='T->S', knowledge_transfer=100 * kt.accuracy, source_acc=100 * src.accuracy,
-                        reference_acc=100 * ref.accuracy)
+                        direction='T->S', **_base_row(p, src, kt, ref))
             for kind in attacks:
                 rows += [{**base, **r} for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
             bar.update()
@@ -221,13 +277,12 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
     rows = []
     bar = tqdm(total=len(p.seeds) * (len(p.exp2_sources) + 1), desc=f'experiment 2 ({p.name})', disable=not progress)
     for seed in p.seeds:
-        tgt = _train(p, p.target, p.exp2_arch, p.exp2_target, p.reference_cfg, seed, cache); bar.update()
+        tgt = reference_model(p, p.exp2_arch, p.exp2_target, seed, cache); bar.update()
         for overlap, classes in p.exp2_sources.items():
-            src = _train(p, p.source, p.exp2_arch, classes, p.source_cfg, seed, cache, p.source_n_train)
-            kt = _transfer(p, src, p.exp2_target, seed, cache)
+            src = source_model(p, p.exp2_arch, classes, seed, cache)
+            kt = transfer_model(p, src, p.exp2_target, seed, cache)
             base = dict(experiment='knowledge_to_adv', preset=p.name, seed=seed, overlap=overlap,
-                        source_classes=' '.join(map(str, classes)), direction='S->T', knowledge_transfer=100 * kt.accuracy,
-                        source_acc=100 * src.accuracy, reference_acc=100 * tgt.accuracy)
+                        source_classes=' '.join(map(str, classes)), direction='S->T', **_base_row(p, src, kt, tgt))
             for kind in attacks: rows += [{**base, **r} for r in alpha_rows(src, tgt, tgt, x, y, kind, p, seed, cache)]
             bar.update()
     bar.close()
@@ -280,25 +335,42 @@ def correlations(x, y,            # paired values (e.g. alpha and knowledge tran
 METRICS = ('alpha1', 'alpha2', 'alpha12')
 
 def _key(r): return r['source'] if r['experiment'] == 'adv_to_knowledge' else r['overlap']
+def _learned(r)->bool: return bool(r.get('source_learned', True))
+
+def _select(rows, attack, convention, learned_only=False):
+    return [r for r in rows if r['attack'] == attack and r['convention'] == convention and (_learned(r) or not learned_only)]
 
 def summarize(rows:list, attack:str, convention:str='official')->list:
-    "Per model: mean and std over seeds of knowledge transfer and the alpha metrics."
-    sel = [r for r in rows if r['attack'] == attack and r['convention'] == convention]
+    "Per model: mean and std over seeds of knowledge transfer, own-task accuracies and the alpha metrics."
+    sel = _select(rows, attack, convention)
     out = []
     for k in dict.fromkeys(_key(r) for r in sel):
         grp = [r for r in sel if _key(r) == k]
-        d = dict(model=k, n_seeds=len(grp))
-        for m in ('knowledge_transfer',) + METRICS + ('n_used',):
-            v = np.array([r[m] for r in grp], float)
+        d = dict(model=k, n_seeds=len(grp), n_not_learned=sum(not _learned(r) for r in grp))
+        for m in ('knowledge_transfer', 'source_acc', 'reference_acc') + METRICS + ('n_used',):
+            v = np.array([r.get(m, np.nan) for r in grp], float)
             d[m], d[m + '_std'] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
         out.append(d)
     return out
 
-def correlate(rows:list, attack:str, convention:str='official', n_boot:int=2000)->dict:
+def correlate(rows:list, attack:str, convention:str='official', n_boot:int=2000,
+              learned_only:bool=False,  # only points whose source reached the preset's `min_source_acc`
+             )->dict:
     "Correlation of each alpha metric with knowledge transfer, over (model, seed) points."
-    sel = [r for r in rows if r['attack'] == attack and r['convention'] == convention]
+    sel = _select(rows, attack, convention, learned_only)
     kt = [r['knowledge_transfer'] for r in sel]
     return {m: correlations([r[m] for r in sel], kt, n_boot=n_boot) for m in METRICS}
+
+def learned_note(rows:list)->str:
+    "One sentence: how many (source, seed) points rest on sources below the preset's accuracy threshold."
+    pts = {(_key(r), r['seed']): r for r in rows}
+    bad = [r for r in pts.values() if not _learned(r)]
+    thr = max((r.get('min_source_acc', 0.0) for r in pts.values()), default=0.0)
+    if not bad: return (f"All {len(pts)} (source, seed) points come from sources that learned their task "
+                        f"(own-task test accuracy >= {thr:g}%).")
+    which = ', '.join(f"{_key(r)} seed {r['seed']} ({r['source_acc']:.1f}%)" for r in bad)
+    return (f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% own-task test accuracy: "
+            f"{which}.")
 
 # %% ../nbs/09_experiments.ipynb #ad05614b
 PAPER_TABLE1 = {  # source architecture -> (knowledge transfer %, alpha1, alpha2, alpha1*alpha2), CIFAR-10 -> STL-10, FGSM
@@ -311,54 +383,73 @@ MODEL_NAMES = dict(mlp='Fully Connected (MLP)', lenet='LeNet', alexnet='AlexNet'
 # %% ../nbs/09_experiments.ipynb #255a5b67
 def _pm(m, s, nd): return f"{m:.{nd}f} ± {s:.{nd}f}"
 
+def _src_cell(s:dict)->str:
+    flag = f" ⚠ {s['n_not_learned']}/{s['n_seeds']} below" if s['n_not_learned'] else ""
+    return _pm(s['source_acc'], s['source_acc_std'], 1) + flag
+
 def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
-    "Markdown table in the paper's format (mean ± std over seeds), next to the published numbers."
+    "Markdown table in the paper's format (mean ± std over seeds) with own-task accuracies, next to the published numbers."
     summ = summarize(rows, attack, convention)
     if not summ: raise ValueError(f"rows: no row with attack={attack!r} and convention={convention!r}")
     exp1 = rows[0]['experiment'] == 'adv_to_knowledge'
-    head = ("| Source model | Knowledge Trans. (%) | α1 | α2 | α1 * α2 | used | paper: KT | α1 | α2 | α1 * α2 |\n|---|---|---|---|---|---|---|---|---|---|\n"
-            if exp1 else
-            "| Source overlap | Knowledge Trans. (%) | α1 | α2 | α1 * α2 | used | poster: α1 | α2 | α1 * α2 |\n|---|---|---|---|---|---|---|---|---|\n")
+    head = (("| Source model | Source acc. (%) | Knowledge Trans. (%) | α1 | α2 | α1 * α2 | used "
+             "| paper: KT | α1 | α2 | α1 * α2 |\n" + "|---" * 11 + "|\n") if exp1 else
+            ("| Source overlap | Source acc. (%) | Knowledge Trans. (%) | α1 | α2 | α1 * α2 | used "
+             "| poster: α1 | α2 | α1 * α2 |\n" + "|---" * 10 + "|\n"))
     lines = []
     for s in summ:
-        ours = (f"| {_pm(s['knowledge_transfer'], s['knowledge_transfer_std'], 2)} | {_pm(s['alpha1'], s['alpha1_std'], 3)} "
-                f"| {_pm(s['alpha2'], s['alpha2_std'], 3)} | {_pm(s['alpha12'], s['alpha12_std'], 4)} | {s['n_used']:.0f} ")
-        if exp1:
-            pub = PAPER_TABLE1.get(s['model'])
-            pub = '| ' + ' | '.join(f'{v:g}' for v in pub) + ' |' if pub else '| | | | |'
-            lines.append(f"| {MODEL_NAMES.get(s['model'], s['model'])} " + ours + pub)
-        else:
-            pub = PAPER_TABLE2.get(s['model'])
-            pub = '| ' + ' | '.join(f'{v:g}' for v in pub) + ' |' if pub else '| | | |'
-            lines.append(f"| {s['model']}% " + ours + pub)
-    return head + '\n'.join(lines)
+        ours = (f"| {_src_cell(s)} | {_pm(s['knowledge_transfer'], s['knowledge_transfer_std'], 2)} "
+                f"| {_pm(s['alpha1'], s['alpha1_std'], 3)} | {_pm(s['alpha2'], s['alpha2_std'], 3)} "
+                f"| {_pm(s['alpha12'], s['alpha12_std'], 4)} | {s['n_used']:.0f} ")
+        pub = (PAPER_TABLE1 if exp1 else PAPER_TABLE2).get(s['model'])
+        pub = '| ' + ' | '.join(f'{v:g}' for v in pub) + ' |' if pub else '|' + ' |' * (4 if exp1 else 3)
+        name = MODEL_NAMES.get(s['model'], s['model']) if exp1 else f"{s['model']}%"
+        lines.append(f"| {name} " + ours + pub)
+    ref = np.array([r['reference_acc'] for r in {r['seed']: r for r in rows}.values()], float)
+    thr = max(r.get('min_source_acc', 0.0) for r in rows)
+    role = 'reference model' if exp1 else 'target model'
+    foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's {thr:g}%). "
+            f"The {role}'s own-task test accuracy: {ref.mean():.1f} ± {ref.std(ddof=1) if len(ref) > 1 else 0:.1f}% "
+            f"over {len(ref)} seeds.")
+    return head + '\n'.join(lines) + foot
 
 def correlation_table(rows:list, attacks=None, convention:str='official', n_boot:int=2000)->str:
-    "Markdown table: each metric's Pearson, Spearman and Kendall correlation with knowledge transfer, with 95% intervals."
+    "Markdown table: each metric's Pearson, Spearman and Kendall correlation with knowledge transfer, 95% intervals."
     attacks = attacks or list(dict.fromkeys(r['attack'] for r in rows))
-    lines = ["| attack | metric | Pearson [95% CI] | Spearman [95% CI] | Kendall [95% CI] |", "|---|---|---|---|---|"]
+    lines = ["| attack | points | metric | Pearson [95% CI] | Spearman [95% CI] | Kendall [95% CI] |",
+             "|---|---|---|---|---|---|"]
     for a in attacks:
-        for m, c in correlate(rows, a, convention, n_boot).items():
-            lines.append(f"| {a} | {m} | " + " | ".join(f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in c.values()) + " |")
+        n_all, n_ok = len(_select(rows, a, convention)), len(_select(rows, a, convention, True))
+        subsets = [(False, f'all {n_all}')] + ([(True, f'learned {n_ok}')] if 3 <= n_ok < n_all else [])
+        for only, label in subsets:
+            for m, c in correlate(rows, a, convention, n_boot, learned_only=only).items():
+                lines.append(f"| {a} | {label} | {m} | "
+                             + " | ".join(f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in c.values()) + " |")
     return '\n'.join(lines)
 
 def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=None):
-    "Scatter of each alpha metric against knowledge transfer: one dot per (model, seed), a cross per model mean."
+    "Each alpha against knowledge transfer: a dot per (model, seed), hollow if its source did not learn; a cross per model."
     import matplotlib.pyplot as plt
-    sel = [r for r in rows if r['attack'] == attack and r['convention'] == convention]
-    keys = list(dict.fromkeys(_key(r) for r in sel))
+    sel = _select(rows, attack, convention)
+    summ = {s['model']: s for s in summarize(rows, attack, convention)}
+    keys = list(summ)
     if ax is None: fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
     else: fig = ax[0].figure
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(keys)))
     for a, m in zip(ax, METRICS):
         for k, col in zip(keys, colors):
             grp = [r for r in sel if _key(r) == k]
+            for ok in (True, False):
+                pts = [r for r in grp if _learned(r) == ok]
+                if pts: a.scatter([r['knowledge_transfer'] for r in pts], [r[m] for r in pts], s=18, alpha=0.6,
+                                  color=col if ok else 'none', edgecolors=col)
             kt, v = [r['knowledge_transfer'] for r in grp], [r[m] for r in grp]
-            label = MODEL_NAMES.get(k, f'{k}%') if isinstance(k, str) else f'{k}% overlap'
-            a.scatter(kt, v, color=col, alpha=0.5, s=18)
+            name = MODEL_NAMES.get(k, k) if isinstance(k, str) else f'{k}% overlap'
+            label = f"{name} (source acc. {summ[k]['source_acc']:.0f}%)"
             a.errorbar(np.mean(kt), np.mean(v), xerr=np.std(kt), yerr=np.std(v), fmt='x', color=col, ms=9, label=label)
         r_ = pearson([r[m] for r in sel], [r['knowledge_transfer'] for r in sel])
-        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m, title=f'{m} ({attack}, {convention}); Pearson {r_:+.2f}')
-    ax[0].legend(fontsize=7)
+        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m,
+              title=f'{m} ({attack}, {convention}); Pearson {r_:+.2f}')
+    ax[0].legend(fontsize=7, title='hollow: source below threshold', title_fontsize=7)
     fig.tight_layout()
     return fig

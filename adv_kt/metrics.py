@@ -21,11 +21,13 @@ CONVENTIONS = ('paper', 'official')
 def _check_convention(convention):
     if convention not in CONVENTIONS: raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
 
+def _esc(s:str)->str: return str(s).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+
 @dataclass(frozen=True)
 class Transferability:
-    "Adversarial transferability from the model the attack was made on (`source`) to the model it is measured on (`target`)."
-    source:str          # name of the attacked model
-    target:str          # name of the model the deviations are measured on
+    "Adversarial transferability from the model the attack was made on to the model its deviations are measured on."
+    attacked:str        # name of the attacked model (the attack is made on it)
+    measured:str        # name of the measured model (its output deviations are measured)
     ratio:Tensor        # per-sample ||f_T(x+d_S)-f_T(x)|| / ||f_T(x+d_T)-f_T(x)||, float64, one per used sample
     uw:Tensor           # sum over samples of u w^T (m x d)
     uw_r:Tensor         # sum of ratio * u w^T
@@ -64,16 +66,16 @@ class Transferability:
         return replace(self, convention=convention)
 
     def to_dict(self)->dict:
-        return dict(source=self.source, target=self.target, convention=self.convention, alpha1=self.alpha1,
+        return dict(attacked=self.attacked, measured=self.measured, convention=self.convention, alpha1=self.alpha1,
                     alpha2=self.alpha2, alpha12=self.alpha12, n_used=self.n_used, n_skipped=self.n_skipped,
                     n_misclassified=self.n_misclassified, attack=self.attack)
 
     def __repr__(self):
-        return (f"Transferability({self.source} -> {self.target}, {self.convention}: alpha1={self.alpha1:.4f}, "
+        return (f"Transferability({self.attacked} -> {self.measured}, {self.convention}: alpha1={self.alpha1:.4f}, "
                 f"alpha2={self.alpha2:.4f}, alpha12={self.alpha12:.4f}, n_used={self.n_used}, n_skipped={self.n_skipped})")
 
     def _repr_markdown_(self):
-        return (f"**Transferability {self.source} &rarr; {self.target}** ({self.convention} convention; {self.attack})\n\n"
+        return (f"**Transferability {self.attacked} &rarr; {self.measured}** ({self.convention} convention; {_esc(self.attack)})\n\n"
                 "| alpha1 | alpha2 | alpha1*alpha2 | used | skipped | misclassified |\n|---|---|---|---|---|---|\n"
                 f"| {self.alpha1:.4f} &plusmn; {self.alpha1_se():.4f} | {self.alpha2:.4f} | {self.alpha12:.4f} | {self.n_used} "
                 f"| {self.n_skipped} | {self.n_misclassified} |")
@@ -142,13 +144,13 @@ def _adv_forward(model, xs, n, name, clean, device):
 def _name(model, default):
     return getattr(model, 'name', None) or default
 
-def bidirectional(model_a:nn.Module,     # first model (e.g. the source model f_S)
-                  model_b:nn.Module,     # second model (e.g. the target/reference model f_T)
+def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in the a -> b result, measured in b -> a
+                  model_b:nn.Module,     # the other model (e.g. f_T)
                   x:Tensor|Iterable,     # inputs: a tensor, or an iterable of batches (tensors or (x, y) pairs)
                   attack:Callable|None=None, # `attack(model, x) -> x_adv`; default `official_pgd(0.1)`, seeded
                   convention:str='paper',# 'paper' or 'official' (see above); switch later with `as_convention`
                   labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly: a label tensor for tensor x, True for (x, y) batches
-                  reference:nn.Module|None=None, # the model whose correctness `labels` filters on (default `model_b`)
+                  reference:nn.Module|None=None, # the model whose correct predictions `labels` keeps (required with labels)
                   batch_size:int=256,    # batch size when x is a tensor
                   names:tuple|None=None, # names for the two models in results (default: their class names)
                   progress:bool=True,    # show a progress bar over batches
@@ -175,8 +177,13 @@ def _deviations(model_a, model_b, xb, attack, both):
 def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both):
     _check_convention(convention)
     if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
-    if labels is not None and labels is not False and reference is None: reference = model_b
+    if labels is not None and labels is not False and reference is None:
+        raise ValueError("reference: the label filter keeps the samples that one model classifies correctly; name it "
+                         "with reference=... (the official protocol filters on the target-domain model f_T)")
     if attack is None: attack = official_pgd(0.1, generator=torch.Generator().manual_seed(0))
+    if names is not None and not (isinstance(names, (tuple, list)) and len(names) == 2
+                                  and all(isinstance(n, str) for n in names)):
+        raise ValueError(f"names: must be a pair of two strings (attacked, measured), got {names!r}")
     na, nb = names or (_name(model_a, type(model_a).__name__), _name(model_b, type(model_b).__name__))
     if na == nb and model_a is not model_b: na, nb = na + '_a', nb + '_b'
     ab, ba = _Acc(), _Acc()
@@ -189,6 +196,9 @@ def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_s
         keep = torch.ones(len(xb), dtype=torch.bool, device=a0.device)
         if yb is not None:
             ref = a0 if reference is model_a else b0 if reference is model_b else _reference_outputs(reference, xb)
+            if yb.is_floating_point() or yb.min() < 0 or yb.max() >= ref.shape[1]:
+                raise ValueError(f"labels: must be integer class indices in 0..{ref.shape[1] - 1} (the reference model "
+                                 f"has {ref.shape[1]} outputs), got values from {yb.min().item()} to {yb.max().item()}")
             keep = ref.argmax(1).to(a0.device) == yb.to(a0.device)
             n_mis += int((~keep).sum())
         finite = torch.stack([torch.isfinite(t).all(1) for t in (d_aa, d_ab, d_bb, d_ba) if t is not None]).all(0)
@@ -205,16 +215,16 @@ def _reference_outputs(reference, xb):
     with torch.no_grad(), evaluating(reference): return forward(reference, xb.to(_device(reference, xb)), 'reference')
 
 # %% ../nbs/02_metrics.ipynb #112ba604
-def transferability(source:nn.Module,    # the model the attack is made on
-                    target:nn.Module,    # the model the deviations are measured on
+def transferability(attacked:nn.Module,  # the model the attack is made on
+                    measured:nn.Module,  # the model whose output deviations are measured
                     x:Tensor|Iterable,   # target-domain inputs: a tensor, or an iterable of batches
                     attack:Callable|None=None, # `attack(model, x) -> x_adv`; default `official_pgd(0.1)`, seeded
                     convention:str='paper', # 'paper' or 'official'
                     labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
-                    reference:nn.Module|None=None, # model the label filter uses (default: `target`)
+                    reference:nn.Module|None=None, # the model the label filter uses (required with `labels`)
                     batch_size:int=256,  # batch size when x is a tensor
-                    names:tuple|None=None, # (source name, target name) for the result
+                    names:tuple|None=None, # (attacked name, measured name) for the result
                     progress:bool=True,  # show a progress bar over batches
                    )->Transferability:
-    "alpha1, alpha2 and alpha12 of `source -> target`: attacks made on `source`, deviations measured on `target`."
-    return _measure(source, target, x, attack, convention, labels, reference, batch_size, names, progress, both=False)
+    "alpha1, alpha2 and alpha12 of `attacked -> measured`: attacks made on `attacked`, deviations measured on `measured`."
+    return _measure(attacked, measured, x, attack, convention, labels, reference, batch_size, names, progress, both=False)

@@ -7,7 +7,7 @@ __all__ = ['ARCHS', 'ARCH_NAMES', 'Classifier', 'MLP', 'LeNet', 'AlexNet', 'Basi
            'get_model', 'count_params']
 
 # %% ../nbs/04_models.ipynb #67a10a1a
-import math
+import math, numbers
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 
@@ -16,10 +16,20 @@ def _scaled(n:int, width:float)->int: return max(1, int(round(n * width)))
 
 class Classifier(nn.Module):
     "Base of the model zoo: `forward(x) = head(features(x))`, `config` rebuilds the model with `get_model`."
-    def __init__(self, arch:str, num_classes:int, in_channels:int, width:float):
+    def __init__(self, arch:str, num_classes:int, in_channels:int, width:float, input_stats=None):
         super().__init__()
         self.config = dict(arch=arch, num_classes=num_classes, in_channels=in_channels, width=width)
-    def features(self, x:Tensor)->Tensor: raise NotImplementedError
+        if input_stats is not None:
+            m, s = (float(v) for v in input_stats)
+            if not (math.isfinite(m) and math.isfinite(s) and s > 0):
+                raise ValueError(f"input_stats must be a finite (mean, std) with std > 0, got {input_stats!r}")
+            self.config['input_stats'] = [m, s]
+    def standardize(self, x:Tensor)->Tensor:
+        "`(x - mean) / std` with the model's `input_stats` (identity without)."
+        st = self.config.get('input_stats')
+        return x if st is None else (x - st[0]) / st[1]
+    def embed(self, x:Tensor)->Tensor: raise NotImplementedError
+    def features(self, x:Tensor)->Tensor: return self.embed(self.standardize(x))
     def forward(self, x:Tensor)->Tensor: return self.head(self.features(x))
     @property
     def feat_dim(self)->int: return self.head.in_features
@@ -29,30 +39,30 @@ class Classifier(nn.Module):
 # %% ../nbs/04_models.ipynb #7b4eac87
 class MLP(Classifier):
     "The paper's fully connected net: flatten -> 1176 -> 400 -> 120 -> 84 -> classes, ReLU between."
-    def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0):
-        super().__init__('mlp', num_classes, in_channels, width)
+    def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
+        super().__init__('mlp', num_classes, in_channels, width, input_stats)
         sizes = [in_channels * 32 * 32] + [_scaled(n, width) for n in (1176, 400, 120, 84)]
         self.body = nn.Sequential(*[m for a, b in zip(sizes, sizes[1:]) for m in (nn.Linear(a, b), nn.ReLU())])
         self.head = nn.Linear(sizes[-1], num_classes)
-    def features(self, x): return self.body(x.flatten(1))
+    def embed(self, x): return self.body(x.flatten(1))
 
 # %% ../nbs/04_models.ipynb #3d600126
 class LeNet(Classifier):
     "LeNet-5 as in the official code: two 5x5 conv + max-pool stages, then 400 -> 120 -> 84 -> classes."
-    def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0):
-        super().__init__('lenet', num_classes, in_channels, width)
+    def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
+        super().__init__('lenet', num_classes, in_channels, width, input_stats)
         c1, c2, f1, f2 = (_scaled(n, width) for n in (6, 16, 120, 84))
         self.conv = nn.Sequential(nn.Conv2d(in_channels, c1, 5), nn.ReLU(), nn.MaxPool2d(2),
                                   nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2))
         self.fc = nn.Sequential(nn.Linear(c2 * 5 * 5, f1), nn.ReLU(), nn.Linear(f1, f2), nn.ReLU())
         self.head = nn.Linear(f2, num_classes)
-    def features(self, x): return self.fc(self.conv(x).flatten(1))
+    def embed(self, x): return self.fc(self.conv(x).flatten(1))
 
 # %% ../nbs/04_models.ipynb #01c1ace8
 class AlexNet(Classifier):
     "CIFAR AlexNet (no BN, no dropout): five convolutions, three max-pools, one linear classifier on 256 features."
-    def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0):
-        super().__init__('alexnet', num_classes, in_channels, width)
+    def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
+        super().__init__('alexnet', num_classes, in_channels, width, input_stats)
         c = [_scaled(n, width) for n in (64, 192, 384, 256, 256)]
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, c[0], 11, stride=4, padding=5), nn.ReLU(), nn.MaxPool2d(2),
@@ -61,7 +71,7 @@ class AlexNet(Classifier):
             nn.Conv2d(c[2], c[3], 3, padding=1), nn.ReLU(),
             nn.Conv2d(c[3], c[4], 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
         self.head = nn.Linear(c[4], num_classes)
-    def features(self, x): return self.body(x).flatten(1)
+    def embed(self, x): return self.body(x).flatten(1)
 
 # %% ../nbs/04_models.ipynb #13330b53
 def _shortcut(in_planes:int, out_planes:int, stride:int)->nn.Module:
@@ -102,8 +112,9 @@ class Bottleneck(nn.Module):
 
 class ResNet(Classifier):
     "kuangliu's CIFAR ResNet: 3x3 stem, four stages (strides 1, 2, 2, 2), 4x4 average pool, linear head."
-    def __init__(self, arch:str, block, num_blocks, num_classes:int=10, in_channels:int=3, width:float=1.0):
-        super().__init__(arch, num_classes, in_channels, width)
+    def __init__(self, arch:str, block, num_blocks, num_classes:int=10, in_channels:int=3, width:float=1.0,
+                 input_stats=None):
+        super().__init__(arch, num_classes, in_channels, width, input_stats)
         planes = [_scaled(n, width) for n in (64, 128, 256, 512)]
         self.conv1 = nn.Conv2d(in_channels, planes[0], 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes[0])
@@ -115,7 +126,7 @@ class ResNet(Classifier):
             layers.append(nn.Sequential(*blocks))
         self.layer1, self.layer2, self.layer3, self.layer4 = layers
         self.head = nn.Linear(self.in_planes, num_classes)
-    def features(self, x):
+    def embed(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         return F.avg_pool2d(out, 4).flatten(1)
@@ -135,14 +146,16 @@ def get_model(arch:str,           # 'mlp', 'lenet', 'alexnet', 'resnet18' or 're
               num_classes:int,     # outputs of the head
               in_channels:int=3,   # 3 for photos, 1 for the digit domains
               width:float=1.0,     # multiplier of every hidden size / channel count (1 = the paper's network)
+              input_stats=None,    # (mean, std): standardise inputs inside the model (None: the paper's, no change)
              )->Classifier:        # model for 32x32 inputs with `.head` and `.features(x)`
     "Build one of the paper's architectures for 32x32 inputs."
     arch = canonical_arch(arch)
-    if int(num_classes) < 1: raise ValueError(f"num_classes must be at least 1, got {num_classes}")
-    if int(in_channels) < 1: raise ValueError(f"in_channels must be at least 1, got {in_channels}")
-    if not (isinstance(width, (int, float)) and width > 0 and math.isfinite(width)):
+    for name, v in (('num_classes', num_classes), ('in_channels', in_channels)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if isinstance(width, bool) or not isinstance(width, numbers.Real) or not (math.isfinite(width) and width > 0):
         raise ValueError(f"width must be a positive number, got {width!r}")
-    kw = dict(num_classes=int(num_classes), in_channels=int(in_channels), width=float(width))
+    kw = dict(num_classes=int(num_classes), in_channels=int(in_channels), width=float(width), input_stats=input_stats)
     if arch == 'mlp': return MLP(**kw)
     if arch == 'lenet': return LeNet(**kw)
     if arch == 'alexnet': return AlexNet(**kw)

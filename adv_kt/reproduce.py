@@ -4,26 +4,26 @@
 
 # %% ../nbs/13_reproduce.ipynb #8e947c25
 from __future__ import annotations
-import argparse, csv, json, os, sys, tempfile, time
+import argparse, csv, json, os, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import matplotlib
 from .experiments import (get_preset, PRESETS, run_adv_to_knowledge, run_knowledge_to_adv, paper_table,
-                                correlation_table, plot_experiment, summarize, correlate, Preset)
+                                correlation_table, plot_experiment, summarize, correlate, Preset,
+                                learned_note)
 import torch
 from tqdm import tqdm
 from .synthetic import make_rbf_data, SigmoidNet, train_sigmoid_net, perturbation_sweep, plot_sweep, SWEEP_METRICS
-from .train import cache_dir, cache_key
+from .train import cache_dir, cache_key, atomic_save, verified_load
+from .core import atomic_write, Parser, remove_stale_parts
 from .zoo import run_model_selection, summary_table, plot_study
 
 # %% auto #0
-__all__ = ['PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'reproduce', 'main', 'cli']
+__all__ = ['SYNTHETIC_THREADS', 'PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'reproduce',
+           'main', 'cli']
 
 # %% ../nbs/13_reproduce.ipynb #b095269d
-def _atomic_text(path:Path, text:str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
-    with os.fdopen(fd, 'w') as f: f.write(text)
-    os.replace(tmp, path)
+def _atomic_text(path:Path, text:str): atomic_write(path, lambda f: f.write(text), binary=False)
 
 def write_csv(rows:list, path:Path):
     "Rows (dicts) as CSV, columns in first-seen order."
@@ -41,38 +41,27 @@ def output_dir(out)->Path:
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test-'): pass
     except OSError as e:
         raise OSError(f"output folder {p} cannot be written ({e.strerror or e}); pass --out with a writable folder") from e
+    remove_stale_parts(p)
     return p
 
 # %% ../nbs/13_reproduce.ipynb #d7a2687e
-def _fastest_threads(m, X, Y, epochs:int=10)->int:
-    "1 or all of torch's threads, whichever trains a width-`m` network faster right now."
-    # measured: on a quiet 2-core CPU 2 threads train m=200 1.6x faster than 1; on a busy one 2 threads were 20x slower
-    n = torch.get_num_threads()
-    if n == 1: return 1
-    secs = {}
-    for k in (1, n):
-        torch.set_num_threads(k)
-        try:
-            t = time.perf_counter(); train_sigmoid_net(SigmoidNet.init(m=m, seed=0), X, Y, epochs=epochs)
-            secs[k] = time.perf_counter() - t
-        finally: torch.set_num_threads(n)
-    return min(secs, key=secs.get)
+SYNTHETIC_THREADS = 2   # fixed: the thread count changes the summation order, hence the weights
 
 def _synthetic_net(m, epochs, X, Y, cache):
-    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1)
+    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1, threads=SYNTHETIC_THREADS)
     path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
     if path.exists():
         try:
-            w = torch.load(path, weights_only=True)
+            w = verified_load(path)
             return SigmoidNet(w['W1'], w['b1'], w['W2'], w['b2'])
-        except Exception: pass                                   # unreadable: train again
+        except Exception as e:                                   # damaged or unreadable: train again
+            warnings.warn(f"ignoring unusable synthetic network {path} ({type(e).__name__}: {e}); training again")
     net = SigmoidNet.init(m=m, seed=m)
     n = torch.get_num_threads()
-    torch.set_num_threads(_fastest_threads(m, X, Y))
+    torch.set_num_threads(SYNTHETIC_THREADS)
     try: train_sigmoid_net(net, X, Y, epochs=epochs)
     finally: torch.set_num_threads(n)
-    tmp = path.with_suffix('.part')
-    torch.save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, tmp); os.replace(tmp, path)
+    atomic_save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, path)
     return net
 
 def run_synthetic(epochs:int=10_000, # training steps of the three networks (official: 10,000)
@@ -133,6 +122,11 @@ def reproduce(preset:str|Preset='digits', # preset name
     out = output_dir(out)
     t0, times, md = time.time(), {}, [f"# adv_kt reproduction: preset `{p.name}`\n",
                                       f"Source domain `{p.source}`, target domain `{p.target}`, seeds {list(p.seeds)}.\n"]
+    if p.deviations: md += ['Deviations from the paper in this preset:\n', '\n'.join(f'- {d}' for d in p.deviations), '']
+    old = out/'preset.json'
+    if old.exists() and json.loads(old.read_text() or 'null') != json.loads(json.dumps(p.to_dict())):
+        raise ValueError(f"--out: {out} holds the results of another preset or version ({old}); its tables would "
+                         "disagree with this run's: choose another folder or empty it")
     _atomic_text(out/'preset.json', json.dumps(p.to_dict(), indent=1))
     if 'synthetic' in parts:
         t = time.time()
@@ -152,7 +146,8 @@ def reproduce(preset:str|Preset='digits', # preset name
             fig.savefig(out/f'{part}_{a}.png', dpi=110); matplotlib.pyplot.close(fig)
             md += [f'### {a.upper()}, official convention (mean ± std over seeds)\n', paper_table(rows, a), '',
                    f'![{part} {a}]({part}_{a}.png)\n']
-        md += ['### Correlations with knowledge transfer (official convention)\n', correlation_table(rows, attacks), '']
+        md += ['### Correlations with knowledge transfer (official convention)\n', learned_note(rows) + '\n',
+               correlation_table(rows, attacks), '']
         times[part] = time.time() - t
     if 'model_selection' in parts:
         t = time.time()
@@ -172,15 +167,23 @@ def reproduce(preset:str|Preset='digits', # preset name
 # %% ../nbs/13_reproduce.ipynb #b5ac6f0d
 def main(argv=None):
     "Command line of `adv_kt_reproduce`."
-    ap = argparse.ArgumentParser(prog='adv_kt_reproduce', description="Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021).")
+    ap = Parser(prog='adv_kt_reproduce', description="Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021).")
     ap.add_argument('--preset', default='digits', help=f"one of {', '.join(PRESETS)} (default: digits)")
     ap.add_argument('--out', default='results', help='output folder (default: results)')
     ap.add_argument('--cache', default=None, help='checkpoint cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)')
     ap.add_argument('--only', nargs='+', choices=list(ALL_PARTS), help='run only these parts')
     ap.add_argument('--zoo', action='store_true', help='also run the model-selection study (a zoo of 14 source models per seed)')
     ap.add_argument('--no-progress', action='store_true', help='hide progress bars')
+    ap.add_argument('--sources', default=None, metavar='FILE',
+                    help='JSON file of dataset mirrors {name: {url, md5}} (sets ADV_KT_SOURCES; see adv_kt.data)')
     a = ap.parse_args(argv)
+    for flag, v in (('--out', a.out), ('--cache', a.cache), ('--sources', a.sources)):
+        if v is not None and not v.strip():
+            print(f"adv_kt_reproduce: error: {flag}: must not be empty", file=sys.stderr); return 2
     try:
+        if a.sources is not None:
+            if not Path(a.sources).is_file(): raise ValueError(f"--sources: no such file: {a.sources}")
+            os.environ['ADV_KT_SOURCES'] = str(Path(a.sources).resolve())
         report = reproduce(a.preset, a.out, a.cache, progress=not a.no_progress,
                            parts=tuple(a.only) if a.only else PARTS + (('model_selection',) if a.zoo else ()))
     except (ValueError, OSError) as e:

@@ -15,6 +15,8 @@ from .attacks import Attack, official_fgsm, official_pgd, evaluating
 from .metrics import bidirectional, CONVENTIONS
 from .baselines import BASELINES, check_labels
 from .models import get_model
+from .train import atomic_save, verified_load
+from .core import atomic_write, Parser, positive_int, positive_float, nonnegative_int, run_cli
 
 # %% auto #0
 __all__ = ['ALPHA_COLUMNS', 'SCORERS', 'STATS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'SourceScores',
@@ -67,7 +69,8 @@ def save_checkpoint(model:nn.Module, # an adv_kt model (it has `.config`)
     config = getattr(model, 'config', None)
     if not isinstance(config, dict): raise ValueError(f"{type(model).__name__}: has no `config` dict; build it with adv_kt.models.get_model")
     path = Path(path)
-    torch.save({**extra, 'config': dict(config), 'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    atomic_save({**extra, 'config': dict(config), 'state_dict': state}, path)
     return path
 
 def load_checkpoint(path,          # a file written by `save_checkpoint` or by adv_kt.train's cache
@@ -76,7 +79,7 @@ def load_checkpoint(path,          # a file written by `save_checkpoint` or by a
     "Rebuild a model from a checkpoint with `get_model(**config)` and load its weights."
     path = Path(path)
     if not path.is_file(): raise ValueError(f"{path}: no such checkpoint file")
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
+    try: ck = verified_load(path)
     except Exception as e: raise ValueError(f"{path}: cannot be read as a torch checkpoint ({type(e).__name__}: {e})") from e
     if not (isinstance(ck, dict) and isinstance(ck.get('config'), dict) and isinstance(ck.get('state_dict'), dict)):
         raise ValueError(f"{path}: not an adv_kt checkpoint (need a dict with 'config' and 'state_dict')")
@@ -126,7 +129,7 @@ class SourceScores:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator='\n')
         w.writeheader(); w.writerows(rows)
-        if path is not None: Path(path).write_text(buf.getvalue())
+        if path is not None: atomic_write(path, lambda f: f.write(buf.getvalue()), binary=False)
         return buf.getvalue()
 
     def markdown(self, sort:str|None=None, digits:int=4)->str:
@@ -359,7 +362,7 @@ class RankingReport:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(self.rows[0]), lineterminator='\n')
         w.writeheader(); w.writerows(self.rows)
-        if path is not None: Path(path).write_text(buf.getvalue())
+        if path is not None: atomic_write(path, lambda f: f.write(buf.getvalue()), binary=False)
         return buf.getvalue()
     def row(self, column:str)->dict:
         for r in self.rows:
@@ -444,36 +447,45 @@ def evaluate_ranking(scores,              # SourceScores, {column: {candidate: s
 # %% ../nbs/08_selection.ipynb #b74c09ff
 def _parser()->argparse.ArgumentParser:
     from adv_kt.data import DATASETS
-    p = argparse.ArgumentParser(prog='adv_kt_rank', description="Rank candidate source models (adv_kt checkpoints) for a target "
+    p = Parser(prog='adv_kt_rank', description="Rank candidate source models (adv_kt checkpoints) for a target "
                                 "dataset by adversarial transferability to a reference model and by the forward-pass baselines.")
     p.add_argument('--reference', required=True, help='checkpoint of the target-domain (reference) model')
     p.add_argument('--candidates', nargs='+', required=True, help='checkpoints of the candidate source models')
     p.add_argument('--target', required=True, help=f"target dataset: {', '.join(DATASETS)}")
     p.add_argument('--split', default='train', choices=('train', 'test'), help='split to score on (default: train)')
     p.add_argument('--classes', nargs='+', default=None, help='target classes (indices or names; default: all)')
-    p.add_argument('--n', type=int, default=None, help='score on a seeded random subset of this many samples')
+    p.add_argument('--n', type=positive_int, default=None, help='score on a seeded random subset of this many samples')
     p.add_argument('--attack', default='fgsm', choices=('fgsm', 'pgd'), help="the paper's FGSM (experiment 1) or PGD (experiment 2)")
-    p.add_argument('--eps', type=float, default=0.1, help='attack radius in [0, 1] pixel units (paper: 0.1)')
-    p.add_argument('--steps', type=int, default=50, help='PGD steps (paper: 50)')
+    p.add_argument('--eps', type=positive_float, default=0.1, help='attack radius in [0, 1] pixel units (paper: 0.1)')
+    p.add_argument('--steps', type=positive_int, default=50, help='PGD steps (paper: 50)')
     p.add_argument('--convention', default='paper', choices=CONVENTIONS)
     p.add_argument('--scorers', nargs='+', default=list(SCORERS), choices=SCORERS)
     p.add_argument('--all-samples', action='store_true', help='alphas on all samples, not only those the reference gets right')
     p.add_argument('--sort', default=None, help='score column to sort by')
     p.add_argument('--csv', default=None, help='also write the table to this CSV file')
     p.add_argument('--accuracy', default=None, help='JSON file {candidate: fine-tuned accuracy}: also print the rank agreement')
-    p.add_argument('--seed', type=int, default=0, help='seeds the subset and the attack')
-    p.add_argument('--batch-size', type=int, default=256)
+    p.add_argument('--seed', type=nonnegative_int, default=0, help='seeds the subset and the attack')
+    p.add_argument('--batch-size', type=positive_int, default=256)
     p.add_argument('--root', default=None, help='data folder (CIFAR-10 / STL-10)')
     p.add_argument('--device', default='cpu')
     p.add_argument('--strict', action='store_true', help='stop at the first score that cannot be computed')
     return p
+
+def _check_device(d:str):
+    "A device torch knows and this machine has."
+    try: dev = torch.device(d)
+    except (RuntimeError, ValueError): raise ValueError(f"--device: unknown device {d!r} (e.g. cpu, cuda, cuda:1, mps)") from None
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"--device: {d} requested, but this torch build or machine has no CUDA device")
+    if dev.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f"--device: {d} requested, but MPS is not available here")
 
 def main(argv:Sequence|None=None, # command-line arguments (default: sys.argv[1:])
         )->SourceScores:          # the scores it printed
     "Command line of `adv_kt_rank`: load checkpoints and data, score, print the table."
     from adv_kt.data import get_dataset, normalize
     a = _parser().parse_args(argv)
-    if a.n is not None and a.n < 1: raise ValueError(f"--n: must be >= 1, got {a.n}")
+    _check_device(a.device)
     reference = load_checkpoint(a.reference, a.device)
     paths = [Path(c) for c in a.candidates]
     names = [p.stem for p in paths]
@@ -481,6 +493,8 @@ def main(argv:Sequence|None=None, # command-line arguments (default: sys.argv[1:
     if len(set(names)) < len(names): raise ValueError("--candidates: the same checkpoint is given twice")
     candidates = {n: load_checkpoint(p, a.device) for n, p in zip(names, paths)}
     classes = [int(c) if c.isdigit() else c for c in a.classes] if a.classes else None
+    if classes is not None and len(classes) < 2:
+        raise ValueError(f"--classes: the target task needs at least 2 classes, got {a.classes}")
     data = get_dataset(a.target, a.split, classes, root=a.root)
     x, y = normalize(data.images), data.labels
     if a.n is not None and a.n < len(x):
@@ -500,11 +514,14 @@ def main(argv:Sequence|None=None, # command-line arguments (default: sys.argv[1:
     if a.accuracy:
         try: acc = json.loads(Path(a.accuracy).read_text())
         except (OSError, json.JSONDecodeError) as e: raise ValueError(f"--accuracy: cannot read {a.accuracy} ({e})") from e
+        bad = [k for k, v in acc.items() if isinstance(v, bool) or not isinstance(v, (int, float))] \
+            if isinstance(acc, dict) else None
+        if bad is None or bad:
+            raise ValueError(f"--accuracy: {a.accuracy} must map candidate names to numbers"
+                             + (f"; not a number: {', '.join(map(repr, bad))}" if bad else ''))
         print('\n' + evaluate_ranking(res, acc).markdown())
     return res
 
 def cli():
     "Entry point of `adv_kt_rank`: `main` with errors as one line on stderr and exit status 2."
-    try: main()
-    except (ValueError, FileNotFoundError, OSError) as e:
-        print(f"adv_kt_rank: error: {e}", file=sys.stderr); sys.exit(2)
+    sys.exit(run_cli('adv_kt_rank', main))

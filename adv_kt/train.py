@@ -4,17 +4,19 @@
 
 # %% auto #0
 __all__ = ['TRAIN_VERSION', 'SELECT', 'TRANSFER_MODES', 'BN_STATS', 'TrainConfig', 'pick_device', 'evaluate', 'accuracy',
-           'History', 'fit', 'FitResult', 'transfer', 'cache_dir', 'cache_key', 'cached_fit', 'train_source',
-           'knowledge_transfer']
+           'History', 'fit', 'FitResult', 'transfer', 'cache_dir', 'cache_key', 'atomic_save', 'verified_load',
+           'cached_fit', 'train_source', 'knowledge_transfer']
 
 # %% ../nbs/05_train.ipynb #77c6d6cf
-import copy, hashlib, json, os, tempfile, time, warnings
+import copy, hashlib, json, os, tempfile, time, warnings, zipfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable, Sequence
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm import tqdm
-from .data import ImageData, Batches, get_dataset, split_valid, stratified_split, dataset_info, class_ids
+from .core import atomic_write, remove_stale_parts
+from .data import (ImageData, Batches, normalize, get_dataset, split_valid, stratified_split, dataset_info,
+                         class_ids)
 from .models import Classifier, get_model, canonical_arch
 
 # %% ../nbs/05_train.ipynb #8cb37bab
@@ -215,36 +217,47 @@ def transfer(model:Classifier,                 # source model (left unchanged)
     return FitResult(m.eval(), hist)
 
 # %% ../nbs/05_train.ipynb #81b131fa
+_CLEANED = set()
+
 def cache_dir(path=None)->Path:
     "The checkpoint folder (`path`, else `$ADV_KT_CACHE`, else ~/.cache/adv_kt), created and checked to be writable."
     p = Path(path if path is not None else (os.environ.get('ADV_KT_CACHE') or '~/.cache/adv_kt')).expanduser()
+    if p.is_dir() and os.access(p, os.R_OK | os.X_OK) and not os.access(p, os.W_OK):
+        if p not in _CLEANED:
+            warnings.warn(f"cache folder {p} is read-only: what it holds is used, anything missing cannot be saved")
+            _CLEANED.add(p)
+        return p
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test-'): pass
     except OSError as e:
-        raise OSError(f"cache folder {p} cannot be written ({e.strerror or e}); pass cache=... "
-                      "or set ADV_KT_CACHE to a writable folder") from e
+        raise OSError(f"cache folder {p} cannot be written ({e.strerror or e}); pass cache=... (--cache on the "
+                      "command line) or set ADV_KT_CACHE to a writable folder") from e
+    if p not in _CLEANED: remove_stale_parts(p); _CLEANED.add(p)     # leftovers of killed runs, once per process
     return p
 
 def cache_key(spec:dict)->str:
     "SHA-256 of a JSON-serialisable description of a training run."
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
-def _atomic_save(obj, path:Path):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
+def atomic_save(obj, path:Path):
+    "`torch.save(obj)` to `path` through a uniquely named temporary file in the same folder, then an atomic rename."
+    atomic_write(path, lambda f: torch.save(obj, f))
+
+def verified_load(path:Path):
+    "`torch.load` (weights only) after checking every member of the checkpoint's zip against its CRC-32."
+    # torch.load does not check the CRCs: a file damaged inside loads silently, with garbage weights
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
+        with zipfile.ZipFile(path) as z: bad = z.testzip()
+    except (zipfile.BadZipFile, EOFError) as e: raise ValueError(f"not a readable checkpoint archive ({e})") from e
+    if bad is not None: raise ValueError(f"its member {bad} fails the CRC-32 check: the file was damaged after writing")
+    return torch.load(path, map_location='cpu', weights_only=True)
 
 def _load_cached(path:Path, key:str, device)->tuple|None:
     "(model, history) from a checkpoint, or None (with a warning if the file exists but is unusable)."
     if not path.exists(): return None
     try:
-        ck = torch.load(path, map_location='cpu', weights_only=True)
+        ck = verified_load(path)
         if not isinstance(ck, dict) or ck.get('key') != key: raise ValueError("it does not hold this run's key")
         model = get_model(**ck['config'])
         model.load_state_dict(ck['state_dict'])
@@ -267,7 +280,7 @@ def cached_fit(spec:dict,              # JSON-serialisable description of the ru
         return FitResult(*hit, spec=spec, key=key, path=path, cached=True)
     model, hist = train_fn()
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _atomic_save(dict(key=key, spec=spec, config=model.config, state_dict=state, history=hist.to_dict()), path)
+    atomic_save(dict(key=key, spec=spec, config=model.config, state_dict=state, history=hist.to_dict()), path)
     return FitResult(model, hist, spec=spec, key=key, path=path, cached=False)
 
 # %% ../nbs/05_train.ipynb #79e6a866
@@ -278,6 +291,11 @@ def _splits(dataset, classes, cfg, valid_frac, root, download, n_train=None):
     if n_train is not None and n_train < len(train):   # a stratified, fixed subsample (CPU presets)
         train = train.subset(stratified_split(train.labels.numpy(), n_train / len(train), seed=0)[1])
     return train, valid, get_dataset(dataset, 'test', classes, root, download)
+
+def _pixel_stats(data:ImageData)->tuple:
+    "Mean and standard deviation of the normalised pixels of `data` (the model-side input standardisation)."
+    x = normalize(data.images)
+    return x.mean().item(), x.std().item()
 
 def train_source(dataset:str,                # domain to train on ('cifar10', 'stl10', 'digits_mnist', 'digits_uci')
                  arch:str,                   # 'mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'
@@ -290,6 +308,7 @@ def train_source(dataset:str,                # domain to train on ('cifar10', 's
                  download:bool=False,        # download CIFAR-10 / STL-10 if missing
                  force:bool=False,           # retrain even if cached
                  n_train:int|None=None,      # train on a stratified subsample of this many images (None: all)
+                 standardize:bool=False,     # standardise inputs inside the model with the training images' mean/std
                 )->FitResult:
     "Train (or load from the cache) a model of `arch` on `dataset`: a source model, or a reference model."
     cfg, arch, info = cfg or TrainConfig(), canonical_arch(arch), dataset_info(dataset)
@@ -300,11 +319,13 @@ def train_source(dataset:str,                # domain to train on ('cifar10', 's
     if n_train is not None:
         if not (isinstance(n_train, int) and n_train >= 1): raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
         spec['n_train'] = n_train
+    if standardize: spec['standardize'] = True      # absent otherwise: the keys of plain runs do not change
     def train_fn():
         train, valid, test = _splits(dataset, ids, cfg, valid_frac, root, download, n_train)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            model = get_model(arch, len(ids), info.channels, width)
+            stats = _pixel_stats(train) if standardize else None
+            model = get_model(arch, len(ids), info.channels, width, input_stats=stats)
         return model, fit(model, train, valid, cfg, test)
     return cached_fit(spec, train_fn, cfg, cache, force)
 

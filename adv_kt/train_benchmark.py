@@ -6,11 +6,12 @@
 __all__ = ['PerSampleDataset', 'train_benchmark', 'format_table', 'main', 'cli']
 
 # %% ../nbs/91_train_benchmark.ipynb #90c69222
-import argparse, time
+import argparse, sys, time
 import torch, torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from .data import ImageData, Batches
-from .models import get_model
+from .models import get_model, canonical_arch
+from .core import Parser, positive_int, positive_float, run_cli
 
 # %% ../nbs/91_train_benchmark.ipynb #40113d91
 class PerSampleDataset(Dataset):
@@ -54,6 +55,13 @@ def train_benchmark(configs=(('lenet', 1.0), ('resnet18', 1.0), ('resnet18', 0.2
                     seed:int=0,
                    )->list:                # one dict per (arch, width) and pipeline
     "Training throughput and input-pipeline share, batched tensors vs per-sample DataLoader, on CPU."
+    for name, v in (('steps', steps), ('warmup', warmup), ('batch_size', batch_size), ('n_images', n_images),
+                    ('rounds', rounds)):
+        lo = 0 if name == 'warmup' else 1
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < lo):
+            raise ValueError(f"{name}: must be an integer >= {lo}, got {v!r}")
+    if batch_size > n_images:     # every step would hold all the images: the throughput would be fiction
+        raise ValueError(f"batch_size: must be at most the {n_images} training images, got {batch_size}")
     g = torch.Generator().manual_seed(seed)
     data = ImageData('cifar10', 'train', torch.randint(0, 256, (n_images, 3, 32, 32), dtype=torch.uint8, generator=g),
                      torch.randint(0, 10, (n_images,), generator=g), range(10))
@@ -66,7 +74,7 @@ def train_benchmark(configs=(('lenet', 1.0), ('resnet18', 1.0), ('resnet18', 0.2
     for arch, width in configs:
         torch.manual_seed(seed)
         model = get_model(arch, 10, 3, width)
-        n = steps or (40 if arch == 'lenet' else 6)
+        n = steps if steps is not None else (40 if arch == 'lenet' else 6)
         best = {}
         for _ in range(rounds):
             for name, make in pipelines.items():
@@ -85,24 +93,35 @@ def format_table(rows:list)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/91_train_benchmark.ipynb #cc6f97ca
+def _config(s:str)->tuple:
+    "'arch' or 'arch:width' -> (arch, width), checked."
+    arch, *rest = s.split(':')
+    if len(rest) > 1: raise ValueError(f"--configs: {s!r} is not arch or arch:width")
+    try: arch = canonical_arch(arch)
+    except ValueError as e: raise ValueError(f"--configs: {e}") from None
+    try: width = positive_float(rest[0]) if rest else 1.0
+    except argparse.ArgumentTypeError as e: raise ValueError(f"--configs: the width in {s!r} {e}") from None
+    return arch, width
+
 def main(argv=None):
     "Command line: print the training-throughput table."
-    p = argparse.ArgumentParser(prog='adv_kt_train_bench', description='Training throughput and input-pipeline share on CPU')
+    p = Parser(prog='adv_kt_train_bench', description='Training throughput and input-pipeline share on CPU')
     p.add_argument('--configs', nargs='+', default=['lenet:1', 'resnet18:1', 'resnet18:0.25'],
                    help='arch:width pairs (default: lenet:1 resnet18:1 resnet18:0.25)')
-    p.add_argument('--steps', type=int, default=None, help='timed steps per pipeline (default: 40 for LeNet, 6 otherwise)')
-    p.add_argument('--rounds', type=int, default=2, help='alternations of the two pipelines (best kept)')
-    p.add_argument('--batch', type=int, default=64, help='batch size')
-    p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: unchanged)')
+    p.add_argument('--steps', type=positive_int, default=None,
+                   help='timed steps per pipeline (default: 40 for LeNet, 6 otherwise)')
+    p.add_argument('--rounds', type=positive_int, default=2, help='alternations of the two pipelines (best kept)')
+    p.add_argument('--batch', type=positive_int, default=64, help='batch size (at most the 4,096 images)')
+    p.add_argument('--threads', type=positive_int, default=None, help='torch.set_num_threads (default: unchanged)')
     a = p.parse_args(argv)
+    configs = [_config(c) for c in a.configs]
+    if a.batch > 4096: raise ValueError(f"--batch: must be at most the 4096 training images, got {a.batch}")
     if a.threads: torch.set_num_threads(a.threads)
-    configs = [(c.split(':')[0], float(c.split(':')[1]) if ':' in c else 1.0) for c in a.configs]
     rows = train_benchmark(configs, steps=a.steps, batch_size=a.batch, rounds=a.rounds)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {a.batch}, device cpu\n")
     print(format_table(rows))
     return rows
 
 def cli():
-    "Entry point of `adv_kt_train_bench`."
-    main()
-
+    "Entry point of `adv_kt_train_bench`: errors are one line and exit status 2."
+    sys.exit(run_cli('adv_kt_train_bench', main))

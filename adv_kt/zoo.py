@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 from tqdm import tqdm
-from .experiments import Preset, get_preset, cached_json, make_attack, eval_data, _train, _transfer
+from .experiments import (Preset, get_preset, cached_json, make_attack, eval_data,
+                                 source_model, reference_model, transfer_model)
 from .selection import SourceScores, score_sources, evaluate_ranking, RankingReport, ALPHA_COLUMNS, BASELINES
 
 # %% auto #0
@@ -27,7 +28,8 @@ class ZooMember:
     classes:tuple|None=None   # source classes (None: all)
 
     def width(self, preset:Preset)->float: return preset.width(self.arch) * self.width_scale
-    def epochs(self, preset:Preset)->int: return max(1, round(preset.source_cfg.epochs * self.epoch_scale))
+    def epochs(self, preset:Preset)->int:
+        return max(1, round(preset.source_recipe(self.arch)[0].epochs * self.epoch_scale))
     @property
     def name(self)->str:
         parts = [self.arch]
@@ -43,9 +45,6 @@ ZOO = (ZooMember('mlp'), ZooMember('lenet'), ZooMember('alexnet'), ZooMember('re
        ZooMember('resnet18', classes=(0, 2, 4, 6, 8)))
 
 # %% ../nbs/12_model_selection.ipynb #82e6e08f
-def _member_cfg(m:ZooMember, p:Preset):
-    return replace(p, widths={**p.widths, m.arch: m.width(p)}), replace(p.source_cfg, epochs=m.epochs(p))
-
 def train_zoo(preset:str|Preset='digits',  # preset name or object
               seed:int=0,                  # seed of every training run
               members:tuple=ZOO,           # the zoo
@@ -58,9 +57,8 @@ def train_zoo(preset:str|Preset='digits',  # preset name or object
     if len(set(names)) != len(names): raise ValueError(f"members: names must be unique, got {names}")
     sources, rows = {}, []
     for m in tqdm(members, desc=f'zoo ({p.name}, seed {seed})', disable=not progress):
-        pm, cfg = _member_cfg(m, p)
-        src = _train(pm, p.source, m.arch, m.classes, cfg, seed, cache, p.source_n_train)
-        kt = _transfer(p, src, None, seed, cache)
+        src = source_model(p, m.arch, m.classes, seed, cache, width=m.width(p), epoch_scale=m.epoch_scale)
+        kt = transfer_model(p, src, None, seed, cache)
         sources[m.name] = src
         rows.append(dict(candidate=m.name, arch=m.arch, width=m.width(p), epochs=m.epochs(p),
                          classes='all' if m.classes is None else ' '.join(map(str, m.classes)),
@@ -183,7 +181,7 @@ def run_model_selection(preset:str|Preset='digits', # preset name or object
     p = get_preset(preset)
     t0 = time.time()
     n = n_score or p.n_eval or 300
-    ref = _train(p, p.target, p.reference_arch, None, p.reference_cfg, seed, cache)
+    ref = reference_model(p, p.reference_arch, None, seed, cache)
     sources, rows = train_zoo(p, seed, members, cache, progress)
     x, y = eval_data(p, split='train', n=n)
     scores = score_zoo(ref, sources, x, y, p, seed, cache, progress)

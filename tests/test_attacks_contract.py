@@ -52,7 +52,7 @@ def test_mode_restored_when_model_raises():
     assert calls == [False, False] and m.training and m.lin.training
 
 def test_official_presets_match_the_paper_code():
-    "PAPER_NOTES §5.5: radius 2*eps in [-1,1]; FGSM one step of the radius; PGD steps of 2*eps*5/itr."
+    "official code image_exp/attack.py (commit a2fb10f): radius 2*eps in [-1,1]; FGSM one step of the radius; PGD steps of 2*eps*5/itr."
     for px in (0.03, 0.06, 0.1):
         f, p = official_fgsm(px), official_pgd(px, steps=50)
         assert (f.eps, f.steps, f.step_size, f.norm, f.loss, f.random_start, f.bounds) == (2 * px, 1, 2 * px, 'linf', 'ce', True, (-1.0, 1.0))

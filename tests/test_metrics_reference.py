@@ -46,8 +46,8 @@ def test_iterable_without_len_and_labels_from_batches():
     y = tgt(x).argmax(1).detach(); y[:7] = (y[:7] + 1) % 3
     atk = Attack(0.2, steps=2, random_start=False)
     gen = ((x[i:i+8], y[i:i+8]) for i in range(0, 30, 8))                 # a generator: no len
-    res = transferability(src, tgt, gen, attack=atk, labels=True)
-    ref = transferability(src, tgt, x, attack=atk, labels=y)
+    res = transferability(src, tgt, gen, attack=atk, labels=True, reference=tgt)
+    ref = transferability(src, tgt, x, attack=atk, labels=y, reference=tgt)
     assert (res.n_misclassified, res.n_used) == (7, 23) == (ref.n_misclassified, ref.n_used)
     torch.testing.assert_close(res.ratio, ref.ratio, atol=1e-4, rtol=1e-4)   # float32 sums in another batch order
 
