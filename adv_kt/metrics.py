@@ -176,7 +176,8 @@ def _deviations(model_a, model_b, xb, attack, both):
 
 def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both):
     _check_convention(convention)
-    if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
     if labels is not None and labels is not False and reference is None:
         raise ValueError("reference: the label filter keeps the samples that one model classifies correctly; name it "
                          "with reference=... (the official protocol filters on the target-domain model f_T)")

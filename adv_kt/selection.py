@@ -223,6 +223,8 @@ def score_sources(reference:nn.Module,   # the target-domain model f_T (trained 
     unknown = [s for s in scorers if s not in SCORERS]
     if unknown or not scorers: raise ValueError(f"scorers: must be a non-empty selection of {SCORERS}, got {list(scorers)}")
     if convention not in CONVENTIONS: raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
+    if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
     named = _candidates(candidates)
     x, y = _target_data(target_data)
     if len(x) == 0: raise ValueError("target_data: empty; need target samples to score the candidates on")
@@ -409,7 +411,8 @@ def evaluate_ranking(scores,              # SourceScores, {column: {candidate: s
     if not isinstance(accuracy, dict) or not accuracy: raise ValueError("accuracy: pass a non-empty {candidate: accuracy} dict")
     acc = {}
     for k, v in accuracy.items():
-        if v is None or not math.isfinite(float(v)): raise ValueError(f"accuracy: value for {k!r} is {v!r}, not a finite number")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(float(v)):
+            raise ValueError(f"accuracy: value for {k!r} is {v!r}, not a finite number")
         acc[k] = float(v)
     everyone = list(scores.names) if isinstance(scores, SourceScores) else list(dict.fromkeys(n for c in cols.values() for n in c))
     if set(everyone) - acc.keys(): raise ValueError(f"accuracy: missing for {sorted(set(everyone) - acc.keys())}")

@@ -71,7 +71,7 @@ def mackay_explicit(F, y, iters=2000):
     F, y = np.asarray(F, float), np.asarray(y, float)
     n, D = F.shape
     FtF, Fty = F.T @ F, F.T @ y
-    eig = np.linalg.eigvalsh(FtF)
+    eig = np.linalg.eigvalsh(FtF).clip(0)                              # F^T F is PSD: round-off negatives are 0
     alpha, beta = 1.0, 1.0
     for _ in range(iters):
         A = alpha * np.eye(D) + beta * FtF
