@@ -70,3 +70,17 @@ def test_installed_entry_points_print_no_traceback(cmd):
     out = subprocess.run([sys.executable, '-c', f'from {mod} import cli; cli()', *argv], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 2 and 'Traceback' not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+def test_api_messages_name_the_argument(tmp_path):
+    from torch import nn
+    from adv_kt.attacks import fgsm
+    from adv_kt.metrics import transferability
+    from adv_kt.train import cache_dir
+    net = nn.Sequential(nn.Flatten(), nn.Linear(12, 3)).eval()
+    x = torch.rand(4, 3, 2, 2) * 2 - 1
+    with pytest.raises(ValueError, match='names: must be a pair'): transferability(net, net, x, names=('a',), progress=False)
+    with pytest.raises(ValueError, match='x: the batch is empty'): fgsm(net, x[:0], 0.1)
+    with pytest.raises(ValueError, match='labels: must be integer class indices in 0..2'):
+        transferability(net, net, x, labels=torch.tensor([0, 1, 99, 2]), reference=net, progress=False)
+    blocker = tmp_path/'f'; blocker.write_text('')
+    with pytest.raises(OSError, match='--cache on the command line'): cache_dir(blocker/'sub')
