@@ -25,26 +25,36 @@ def check_outputs(out:Tensor,   # model output for a batch
                   name:str='model', # what produced `out`, for the message
                  )->Tensor:
     "Raise a `ValueError` unless `out` is a finite `n x k` batch of output vectors."
-    if not isinstance(out, Tensor): raise ValueError(f"{name}: output must be a Tensor, got {type(out).__name__}")
-    if out.dim() != 2: raise ValueError(f"{name}: output must be 2-D (batch x outputs), got shape {tuple(out.shape)}")
-    if out.shape[0] != n: raise ValueError(f"{name}: output batch size {out.shape[0]} does not match input batch size {n}")
+    if not isinstance(out, Tensor):
+        raise ValueError(f"{name}: output must be a Tensor, got {type(out).__name__}")
+    if out.dim() != 2:
+        raise ValueError(f"{name}: output must be 2-D (batch x outputs), got shape {tuple(out.shape)}")
+    if out.shape[0] != n:
+        raise ValueError(f"{name}: output batch size {out.shape[0]} does not match input batch size {n}")
     if not torch.isfinite(out).all():
-        raise ValueError(f"{name}: output contains NaN or inf for {int((~torch.isfinite(out)).any(1).sum())} of {n} samples")
+        raise ValueError(f"{name}: output contains NaN or inf for {int((~torch.isfinite(out)).any(1).sum())} "
+                         f"of {n} samples")
     return out
 
+# %% ../nbs/01_attacks.ipynb #8621e525
 def forward(model:nn.Module, # a model mapping a batch to a batch of vectors
             x:Tensor,         # input batch
             name:str='model', # how to call the model in messages
            )->Tensor:         # checked outputs
-    "Run `model` on `x`, turning a shape error inside it into a `ValueError` that names the model and `x`'s shape."
+    ("Run `model` on `x`, turning a shape error inside it into a `ValueError` "
+     "that names the model and `x`'s shape.")
     try: out = model(x)
     except RuntimeError as e:
-        raise ValueError(f"{name}: failed on x of shape {tuple(x.shape)} (does it take these inputs?): {e}") from e
+        raise ValueError(f"{name}: failed on x of shape {tuple(x.shape)} "
+                         f"(does it take these inputs?): {e}") from e
     return check_outputs(out, len(x), name)
 
+# %% ../nbs/01_attacks.ipynb #b1d58aad
 def _check_args(x, eps, steps, step_size, norm, loss, bounds):
-    if not isinstance(x, Tensor) or not x.is_floating_point(): raise ValueError("x: must be a floating-point Tensor")
-    if x.dim() < 2: raise ValueError(f"x: must be a batch (first dimension = samples), got shape {tuple(x.shape)}")
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise ValueError("x: must be a floating-point Tensor")
+    if x.dim() < 2:
+        raise ValueError(f"x: must be a batch (first dimension = samples), got shape {tuple(x.shape)}")
     if len(x) == 0: raise ValueError(f"x: the batch is empty (shape {tuple(x.shape)})")
     if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps: must be a finite number > 0, got {eps!r}")
@@ -53,14 +63,16 @@ def _check_args(x, eps, steps, step_size, norm, loss, bounds):
     if step_size is not None and not (math.isfinite(step_size) and step_size > 0):
         raise ValueError(f"step_size: must be > 0 (or None for the default), got {step_size!r}")
     if norm not in NORMS: raise ValueError(f"norm: must be one of {NORMS}, got {norm!r}")
-    if not (callable(loss) or loss in LOSSES): raise ValueError(f"loss: must be one of {LOSSES} or a callable, got {loss!r}")
+    if not (callable(loss) or loss in LOSSES):
+        raise ValueError(f"loss: must be one of {LOSSES} or a callable, got {loss!r}")
     if bounds is not None:
         lo, hi = bounds
         if not lo < hi: raise ValueError(f"bounds: need lower < upper, got {bounds!r}")
         mn, mx = torch.aminmax(x)                  # one pass; NaN fails the comparison below
         if not (mn >= lo and mx <= hi):
-            raise ValueError(f"x: values lie in [{mn.item():.3g}, {mx.item():.3g}], outside bounds={bounds} (or NaN); "
-                             "normalise the inputs or pass the right `bounds` (None for unbounded inputs)")
+            raise ValueError(f"x: values lie in [{mn.item():.3g}, {mx.item():.3g}], outside bounds={bounds} "
+                             "(or NaN); normalise the inputs or pass the right `bounds` "
+                             "(None for unbounded inputs)")
     elif not torch.isfinite(x).all(): raise ValueError("x: contains NaN or inf")
 
 # %% ../nbs/01_attacks.ipynb #28499241
@@ -83,18 +95,22 @@ def _adv_loss(loss, out_adv:Tensor, out_clean:Tensor)->Tensor:
     if res.dim() == 0: res = res.expand(out_adv.shape[0])  # a scalar loss: sums are fine, but keep one shape
     return res
 
+# %% ../nbs/01_attacks.ipynb #dd675133
 def _flat_norm(t:Tensor)->Tensor:
     "Per-sample L2 norm, broadcastable against `t`."
     return t.flatten(1).norm(dim=1).view(-1, *([1]*(t.dim()-1)))
 
+# %% ../nbs/01_attacks.ipynb #7948554f
 def _project(x_adv:Tensor, x:Tensor, eps:float, norm:str, bounds)->Tensor:
-    "Project into the eps-ball around `x`, then into `bounds` (clamping never leaves the ball when x is in bounds)."
+    ("Project into the eps-ball around `x`, then into `bounds` "
+     "(clamping never leaves the ball when x is in bounds).")
     d = x_adv - x
     if norm == 'linf': d = d.clamp(-eps, eps)
     else: d = d * (eps / _flat_norm(d).clamp_min(eps))  # scale down only the samples outside the ball
     x_adv = x + d
     return x_adv if bounds is None else x_adv.clamp(*bounds)
 
+# %% ../nbs/01_attacks.ipynb #bb96a114
 def _random_start(x:Tensor, eps:float, norm:str, generator)->Tensor:
     "A uniform sample of the eps-ball (L-inf: uniform per coordinate; L2: uniform in volume)."
     dev = generator.device if generator is not None else x.device
@@ -103,35 +119,24 @@ def _random_start(x:Tensor, eps:float, norm:str, generator)->Tensor:
     else:
         g = torch.randn(x.shape, generator=generator, device=dev, dtype=x.dtype)
         n = x[0].numel()
-        r = torch.rand((x.shape[0],) + (1,)*(x.dim()-1), generator=generator, device=dev, dtype=x.dtype) ** (1/n)
+        r = torch.rand((x.shape[0],) + (1,)*(x.dim()-1), generator=generator, device=dev,
+                       dtype=x.dtype) ** (1/n)
         d = g / _flat_norm(g).clamp_min(1e-12) * r * eps
     return d.to(x.device)
 
 # %% ../nbs/01_attacks.ipynb #64f90c0f
-def pgd(model:nn.Module,          # model under attack: a batch in, a batch of vectors (logits or features) out
-        x:Tensor,                 # clean inputs, a batch inside `bounds`
-        eps:float,                # radius of the perturbation ball, in input units
-        steps:int=10,             # number of gradient steps
-        step_size:float|None=None,# step length; default `eps` for one step, else 2.5*eps/steps
-        norm:str='linf',          # 'linf' (sign steps, box) or 'l2' (normalised steps, Euclidean ball)
-        loss:str|Callable='ce',   # 'ce' (own clean prediction), 'deviation' (squared L2) or `f(out_adv, out_clean)`
-        random_start:bool=True,   # start from a uniform point of the ball, as the official code does
-        bounds:tuple|None=(-1.0, 1.0), # valid input range (the paper's [-1, 1] images); None = unbounded
-        generator:torch.Generator|None=None, # random source for the start, for reproducible attacks
-       )->Tensor:                 # adversarial inputs, same shape as `x`, detached
-    "Projected gradient ascent on the attacked model's own adversarial loss, batched."
-    return _pgd(model, x, eps, steps, step_size, norm, loss, random_start, bounds, generator)[0]
-
 def _pgd(model, x, eps, steps, step_size, norm, loss, random_start, bounds, generator):
     "`pgd`, also returning the clean outputs it computed on the way (the metrics reuse them)."
     _check_args(x, eps, steps, step_size, norm, loss, bounds)
     if loss == 'deviation' and not random_start:
-        raise ValueError("random_start: the deviation loss has zero gradient at the clean input; use random_start=True")
+        raise ValueError("random_start: the deviation loss has zero gradient at the clean input; "
+                         "use random_start=True")
     if step_size is None: step_size = eps if steps == 1 else 2.5 * eps / steps
     x = x.detach()
     with evaluating(model):
         with torch.no_grad(): clean = forward(model, x)
-        x_adv = _project(x + _random_start(x, eps, norm, generator), x, eps, norm, bounds) if random_start else x.clone()
+        x_adv = (_project(x + _random_start(x, eps, norm, generator), x, eps, norm, bounds) if random_start
+                 else x.clone())
         for _ in range(steps):
             x_adv.requires_grad_(True)
             with torch.enable_grad():
@@ -143,6 +148,23 @@ def _pgd(model, x, eps, steps, step_size, norm, loss, random_start, bounds, gene
                 else: step = g / _flat_norm(g).clamp_min(1e-30)  # zero-gradient samples stay put
                 x_adv = _project(x_adv.detach() + step_size * step, x, eps, norm, bounds)
     return x_adv.detach(), clean
+
+# %% ../nbs/01_attacks.ipynb #62c2f5bc
+def pgd(
+    model:nn.Module,          # model under attack: a batch in, a batch of vectors (logits or features) out
+    x:Tensor,                 # clean inputs, a batch inside `bounds`
+    eps:float,                # radius of the perturbation ball, in input units
+    steps:int=10,             # number of gradient steps
+    step_size:float|None=None,# step length; default `eps` for one step, else 2.5*eps/steps
+    norm:str='linf',          # 'linf' (sign steps, box) or 'l2' (normalised steps, Euclidean ball)
+    # 'ce' (own clean prediction), 'deviation' (squared L2) or `f(out_adv, out_clean)`
+    loss:str|Callable='ce',
+    random_start:bool=True,   # start from a uniform point of the ball, as the official code does
+    bounds:tuple|None=(-1.0, 1.0), # valid input range (the paper's [-1, 1] images); None = unbounded
+    generator:torch.Generator|None=None, # random source for the start, for reproducible attacks
+)->Tensor:                    # adversarial inputs, same shape as `x`, detached
+    "Projected gradient ascent on the attacked model's own adversarial loss, batched."
+    return _pgd(model, x, eps, steps, step_size, norm, loss, random_start, bounds, generator)[0]
 
 # %% ../nbs/01_attacks.ipynb #42ab409f
 def fgsm(model:nn.Module,        # model under attack
@@ -178,10 +200,12 @@ class Attack:
     def __call__(self, model:nn.Module, x:Tensor)->Tensor: return self.perturb(model, x)[0]
 
     def perturb(self, model:nn.Module, x:Tensor)->tuple:
-        "The adversarial inputs and the model's clean outputs (computed anyway; saves the metrics a forward pass)."
+        ("The adversarial inputs and the model's clean outputs "
+         "(computed anyway; saves the metrics a forward pass).")
         return _pgd(model, x, self.eps, self.steps, self.step_size, self.norm, self.loss, self.random_start,
                     self.bounds, self.generator)
 
+# %% ../nbs/01_attacks.ipynb #551f1c00
 def official_fgsm(pixel_eps:float=0.1,  # eps in [0,1] pixel units (the paper's experiment 1 uses 0.1)
                   generator:torch.Generator|None=None, # random source for the start
                  )->Attack:
@@ -189,15 +213,18 @@ def official_fgsm(pixel_eps:float=0.1,  # eps in [0,1] pixel units (the paper's 
     r = 2 * pixel_eps
     return Attack(r, steps=1, step_size=r, generator=generator, name=f"official FGSM eps={pixel_eps:g}px")
 
+# %% ../nbs/01_attacks.ipynb #4f18b7a0
 def official_pgd(pixel_eps:float=0.1,  # eps in [0,1] pixel units (the paper's experiment 2 uses 0.1)
                  steps:int=50,         # the paper uses 50
                  generator:torch.Generator|None=None, # random source for the start
                 )->Attack:
-    "The official code's PGD on [-1,1] images: random start, `steps` L-inf steps of 5*radius/steps (radius 2*pixel_eps)."
+    ("The official code's PGD on [-1,1] images: random start, "
+     "`steps` L-inf steps of 5*radius/steps (radius 2*pixel_eps).")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
     r = 2 * pixel_eps
-    return Attack(r, steps=steps, step_size=5 * r / steps, generator=generator, name=f"official PGD-{steps} eps={pixel_eps:g}px")
+    return Attack(r, steps=steps, step_size=5 * r / steps, generator=generator,
+                  name=f"official PGD-{steps} eps={pixel_eps:g}px")
 
 # %% ../nbs/01_attacks.ipynb #1fb9d739
 def jacobians(model:nn.Module, # model mapping a batch to a batch of vectors
@@ -212,14 +239,17 @@ def jacobians(model:nn.Module, # model mapping a batch to a batch of vectors
         J = vmap(jacrev(f))(x.detach())
     return J.reshape(len(x), J.shape[1], -1)
 
+# %% ../nbs/01_attacks.ipynb #d581442f
 def jacobian_attack(model:nn.Module, # model under attack
                     x:Tensor,        # clean inputs
                     eps:float,       # L2 radius
                     level:int=0,     # which right singular vector: 0 = top (the optimal direction)
                    )->Tensor:        # x + eps * v_level(J(x)), same shape as x (no clamping)
-    "The linearised optimal L2 attack: step `eps` along the `level`-th right singular vector of each Jacobian."
+    ("The linearised optimal L2 attack: "
+     "step `eps` along the `level`-th right singular vector of each Jacobian.")
     if not eps > 0: raise ValueError(f"eps: must be > 0, got {eps!r}")
     J = jacobians(model, x)
-    if not 0 <= level < min(J.shape[1:]): raise ValueError(f"level: must be in 0..{min(J.shape[1:])-1}, got {level}")
+    if not 0 <= level < min(J.shape[1:]):
+        raise ValueError(f"level: must be in 0..{min(J.shape[1:])-1}, got {level}")
     V = torch.linalg.svd(J, full_matrices=False).Vh[:, level]
     return (x + eps * V.reshape(x.shape)).detach()

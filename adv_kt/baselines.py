@@ -11,8 +11,8 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['BASELINES', 'check_labels', 'check_features', 'check_probs', 'leep', 'nce', 'h_score', 'Evidence', 'log_evidence',
-           'max_evidence', 'logme', 'transrate']
+__all__ = ['check_labels', 'check_features', 'check_probs', 'leep', 'nce', 'h_score', 'Evidence', 'log_evidence', 'max_evidence',
+           'logme', 'transrate']
 
 # %% ../nbs/07_baselines.ipynb #3ba69f79
 def _tensor(a, name:str)->Tensor:
@@ -228,7 +228,3 @@ def transrate(features,        # n x D penultimate features of the source model 
     y, k = check_labels(labels, len(Z), min_classes=2)
     Z = Z - Z.mean(0)
     return (_coding_rate(Z, eps) - sum(_coding_rate(Z[y == c], eps) for c in range(k)) / k).item()
-
-# %% ../nbs/07_baselines.ipynb #cbc69d7d
-BASELINES = dict(leep=('probs', leep), nce=('probs', nce), h_score=('features', h_score),
-                 logme=('features', logme), transrate=('features', transrate))

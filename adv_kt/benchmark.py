@@ -8,7 +8,7 @@ import argparse, math, sys, time
 import torch
 from torch import nn, Tensor
 from .attacks import Attack, official_fgsm, official_pgd, evaluating
-from .metrics import transferability
+from .metrics import transferability, unit_rows, outer_sums
 from .models import get_model, canonical_arch
 from .core import Parser, positive_int, positive_float, run_cli
 
@@ -16,27 +16,26 @@ from .core import Parser, positive_int, positive_float, run_cli
 __all__ = ['ATTACKS', 'official_loop', 'bench', 'format_table', 'main', 'cli']
 
 # %% ../nbs/90_benchmark.ipynb #0e87439b
-def official_loop(source:nn.Module, # the model the attack is made on
-                  target:nn.Module, # the model the deviations are measured on
-                  x:Tensor,         # inputs, one sample per row
-                  attack,           # `attack(model, x) -> x_adv`
-                 )->dict:           # alpha1, alpha2, alpha12 in the official convention, and n
-    "Transferability `source -> target`, one image at a time, as the official scripts compute it."
-    m = d = None
+def official_loop(attacked:nn.Module, # the model the attack is made on
+                  measured:nn.Module, # the model the deviations are measured on
+                  x:Tensor,           # inputs, one sample per row
+                  attack,             # `attack(model, x) -> x_adv`
+                 )->dict:             # alpha1, alpha2, alpha12 in the official convention, and n
+    "Transferability `attacked -> measured`, one image at a time, as the official scripts compute it."
     s_uw = s_ruw = 0.
     ratios = []
-    with evaluating(source, target):
+    with evaluating(attacked, measured):
         for i in range(len(x)):
             xi = x[i:i+1]
-            x_s, x_t = attack(source, xi), attack(target, xi)
+            x_a, x_m = attack(attacked, xi), attack(measured, xi)
             with torch.no_grad():
-                fs, ft = source(xi), target(xi)
-                dev_ss = (source(x_s) - fs)[0].double()
-                dev_st = (target(x_s) - ft)[0].double()
-                dev_tt = (target(x_t) - ft)[0].double()
-            r = (dev_st.norm() / dev_tt.norm()).item()
-            uw = torch.outer(dev_ss / dev_ss.norm(), dev_st / dev_st.norm())
-            ratios.append(r); s_uw = s_uw + uw; s_ruw = s_ruw + r * uw
+                fa, fm = attacked(xi).double(), measured(xi).double()
+                dev_aa = attacked(x_a).double() - fa              # the attacked model's own deviation
+                dev_am = measured(x_a).double() - fm              # the measured model's, under that attack
+                dev_mm = measured(x_m).double() - fm              # the measured model's, under its own attack
+            r = dev_am.norm(dim=1) / dev_mm.norm(dim=1)
+            uw, uw_r, _ = outer_sums(unit_rows(dev_aa, fa.norm(dim=1)), unit_rows(dev_am, fm.norm(dim=1)), r)
+            ratios.append(r.item()); s_uw = s_uw + uw; s_ruw = s_ruw + uw_r
     n = len(ratios)
     return dict(alpha1=sum(ratios) / n, alpha2=torch.linalg.matrix_norm(s_uw / n).item()**2,
                 alpha12=torch.linalg.matrix_norm(s_ruw / n).item()**2, n=n)
@@ -70,17 +69,17 @@ def bench(arch:str='lenet',        # architecture from `adv_kt.models`
     "Time batched `transferability` against the per-image loop and against its two bare attacks."
     if attack not in ATTACKS: raise ValueError(f"attack: must be one of {list(ATTACKS)}, got {attack!r}")
     torch.manual_seed(seed)
-    src, tgt = get_model(arch, 10, width=width).eval(), get_model(arch, 10, width=width).eval()
+    attacked, measured = get_model(arch, 10, width=width).eval(), get_model(arch, 10, width=width).eval()
     x = torch.rand(max(n, n_loop), 3, 32, 32) * 2 - 1
     atk = ATTACKS[attack]()
-    loop_s = _best(lambda: official_loop(src, tgt, x[:n_loop], atk), repeats)
-    grad1 = _grad_time(src, x[:n_loop], 1, repeats) / n_loop
+    loop_s = _best(lambda: official_loop(attacked, measured, x[:n_loop], atk), repeats)
+    grad1 = _grad_time(attacked, x[:n_loop], 1, repeats) / n_loop
     rows = []
     for b in batch_sizes:
         xs = x[:n]
-        metric_s = _best(lambda: transferability(src, tgt, xs, attack=atk, batch_size=b, progress=False), repeats)
-        attacks_s = _best(lambda: [(atk(src, xs[i:i+b]), atk(tgt, xs[i:i+b])) for i in range(0, n, b)], repeats)
-        gradb = _grad_time(src, xs, b, repeats) / n
+        metric_s = _best(lambda: transferability(attacked, measured, xs, attack=atk, batch_size=b, progress=False), repeats)
+        attacks_s = _best(lambda: [(atk(attacked, xs[i:i+b]), atk(measured, xs[i:i+b])) for i in range(0, n, b)], repeats)
+        gradb = _grad_time(attacked, xs, b, repeats) / n
         rows.append(dict(arch=arch, width=width, attack=atk.name, batch=b, threads=torch.get_num_threads(),
                          loop_img_s=n_loop / loop_s, batched_img_s=n / metric_s, speedup=loop_s / n_loop / (metric_s / n),
                          cap=grad1 / gradb, overhead=metric_s / attacks_s - 1))

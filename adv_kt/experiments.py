@@ -14,16 +14,16 @@ from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
 from .core import atomic_write
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
-from .selection import _pearson_rows, _spearman_rows, _paired
+from .stats import correlations, pearson
+from .models import ARCHS, paper_archs
 from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
 
 # %% auto #0
-__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'CORRELATION_ROWS', 'CORRELATIONS', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2',
-           'MODEL_NAMES', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset', 'default_preset',
-           'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'source_model', 'reference_model',
-           'transfer_model', 'run_adv_to_knowledge', 'run_knowledge_to_adv', 'pearson', 'spearman', 'kendall',
-           'correlations', 'summarize', 'correlate', 'learned_note', 'paper_table', 'correlation_table',
-           'plot_experiment']
+__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
+           'paper_exp2_sources', 'get_preset', 'default_preset', 'result_digest', 'cached_json', 'make_attack',
+           'eval_data', 'alpha_rows', 'source_model', 'reference_model', 'transfer_model', 'run_adv_to_knowledge',
+           'run_knowledge_to_adv', 'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table',
+           'correlation_table', 'plot_experiment']
 
 # %% ../nbs/09_experiments.ipynb #f6836acc
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ _DIGITS_DEVIATIONS = (
 )
 
 PRESETS = dict(
-    smoke=Preset('smoke', 'digits_mnist', 'digits_uci', archs=('mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'),
+    smoke=Preset('smoke', 'digits_mnist', 'digits_uci', archs=paper_archs(),
                  widths=dict(mlp=0.25, alexnet=0.125, resnet18=0.0625, resnet50=0.0625),
                  reference_arch='lenet', exp2_arch='lenet',
                  source_cfg=TrainConfig(epochs=1, select='last', progress=False),
@@ -113,7 +113,7 @@ PRESETS = dict(
                  seeds=(0, 1), source_n_train=300, n_eval=64, pgd_steps=5, exp1_pgd_steps=5, exp2_sources=_DIGITS_EXP2,
                  synthetic_epochs=1000, recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05)),
                  min_source_acc=50.0),
-    digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=('mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'),
+    digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=paper_archs(),
                   widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
                   reference_arch='resnet18', exp2_arch='lenet',
                   source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
@@ -124,7 +124,7 @@ PRESETS = dict(
                   recipes=dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
                                alexnet=dict(standardize=True, lr=0.05, epochs=20)),
                   deviations=_DIGITS_DEVIATIONS),
-    paper=Preset('paper', 'cifar10', 'stl10', archs=('mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'), widths={},
+    paper=Preset('paper', 'cifar10', 'stl10', archs=paper_archs(), widths={},
                  reference_arch='resnet18', exp2_arch='resnet18',
                  source_cfg=TrainConfig(epochs=100, select='test'), reference_cfg=TrainConfig(epochs=100, select='test'),
                  transfer_cfg=TrainConfig(epochs=10, select='test'), seeds=(0,), n_eval=None, pgd_steps=50,
@@ -288,49 +288,6 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
     bar.close()
     return rows
 
-# %% ../nbs/09_experiments.ipynb #4518d158
-def _kendall_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
-    "Kendall's tau-b of each row pair of X, Y (B x n), ties handled; NaN where one side is constant."
-    i, j = np.triu_indices(X.shape[1], 1)
-    sx, sy = np.sign(X[:, i] - X[:, j]), np.sign(Y[:, i] - Y[:, j])
-    den = np.sqrt((sx != 0).sum(1) * (sy != 0).sum(1))
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(den > 0, (sx * sy).sum(1) / den, np.nan)
-
-# one implementation for the whole package: the row-wise statistics of adv_kt.selection, which bootstrap in one call
-CORRELATION_ROWS = dict(pearson=_pearson_rows, spearman=_spearman_rows, kendall=_kendall_rows)
-
-def pearson(x, y)->float:
-    "Pearson correlation; NaN when either side is constant."
-    x, y = _paired(x, y); return float(_pearson_rows(x[None], y[None])[0])
-
-def spearman(x, y)->float:
-    "Spearman rank correlation (Pearson on average ranks)."
-    x, y = _paired(x, y); return float(_spearman_rows(x[None], y[None])[0])
-
-def kendall(x, y)->float:
-    "Kendall's tau-b (ties on either side handled)."
-    x, y = _paired(x, y); return float(_kendall_rows(x[None], y[None])[0])
-
-CORRELATIONS = dict(pearson=pearson, spearman=spearman, kendall=kendall)
-
-def correlations(x, y,            # paired values (e.g. alpha and knowledge transfer over models and seeds)
-                 n_boot:int=2000, # bootstrap resamples
-                 seed:int=0,      # seed of the resampling
-                 level:float=0.95,# interval coverage
-                )->dict:          # name -> (estimate, low, high)
-    "Pearson, Spearman and Kendall correlations with percentile bootstrap intervals."
-    x, y = _paired(x, y, min_n=3)
-    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
-    X, Y = np.vstack([x, x[idx]]), np.vstack([y, y[idx]])     # row 0: the data; then the resamples
-    out = {}
-    for name, f in CORRELATION_ROWS.items():
-        v = f(X, Y)
-        boots = v[1:][np.isfinite(v[1:])]                 # resamples that hit a single point have no correlation
-        lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]) if len(boots) else (float('nan'),) * 2
-        out[name] = (float(v[0]), float(lo), float(hi))
-    return out
-
 # %% ../nbs/09_experiments.ipynb #f16a2a3b
 METRICS = ('alpha1', 'alpha2', 'alpha12')
 
@@ -378,7 +335,9 @@ PAPER_TABLE1 = {  # source architecture -> (knowledge transfer %, alpha1, alpha2
     'resnet18': (76.60, 0.538, 0.244, 0.0707), 'resnet50': (77.92, 0.614, 0.234, 0.0899)}
 PAPER_TABLE2 = {  # overlap % -> (alpha1, alpha2, alpha1*alpha2), poster, PGD-50; knowledge transfer not available
     0: (0.31, 0.15, 0.017), 25: (0.32, 0.31, 0.038), 50: (0.34, 0.36, 0.044), 75: (0.34, 0.31, 0.040), 100: (0.36, 0.36, 0.049)}
-MODEL_NAMES = dict(mlp='Fully Connected (MLP)', lenet='LeNet', alexnet='AlexNet', resnet18='ResNet18', resnet50='ResNet50')
+def display_name(key)->str:
+    "How a row's model is named in tables and figures: the architecture's display name, or the overlap."
+    return ARCHS[key].display if key in ARCHS else key if isinstance(key, str) else f'{key}% overlap'
 
 # %% ../nbs/09_experiments.ipynb #255a5b67
 def _pm(m, s, nd): return f"{m:.{nd}f} ± {s:.{nd}f}"
@@ -403,7 +362,7 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
                 f"| {_pm(s['alpha12'], s['alpha12_std'], 4)} | {s['n_used']:.0f} ")
         pub = (PAPER_TABLE1 if exp1 else PAPER_TABLE2).get(s['model'])
         pub = '| ' + ' | '.join(f'{v:g}' for v in pub) + ' |' if pub else '|' + ' |' * (4 if exp1 else 3)
-        name = MODEL_NAMES.get(s['model'], s['model']) if exp1 else f"{s['model']}%"
+        name = display_name(s['model']) if exp1 else f"{s['model']}%"
         lines.append(f"| {name} " + ours + pub)
     ref = np.array([r['reference_acc'] for r in {r['seed']: r for r in rows}.values()], float)
     thr = max(r.get('min_source_acc', 0.0) for r in rows)
@@ -444,12 +403,12 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
                 if pts: a.scatter([r['knowledge_transfer'] for r in pts], [r[m] for r in pts], s=18, alpha=0.6,
                                   color=col if ok else 'none', edgecolors=col)
             kt, v = [r['knowledge_transfer'] for r in grp], [r[m] for r in grp]
-            name = MODEL_NAMES.get(k, k) if isinstance(k, str) else f'{k}% overlap'
+            name = display_name(k)
             label = f"{name} (source acc. {summ[k]['source_acc']:.0f}%)"
             a.errorbar(np.mean(kt), np.mean(v), xerr=np.std(kt), yerr=np.std(v), fmt='x', color=col, ms=9, label=label)
-        r_ = pearson([r[m] for r in sel], [r['knowledge_transfer'] for r in sel])
-        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m,
-              title=f'{m} ({attack}, {convention}); Pearson {r_:+.2f}')
+        try: r_ = f"Pearson {pearson([r[m] for r in sel], [r['knowledge_transfer'] for r in sel]):+.2f}"
+        except ValueError: r_ = 'Pearson undefined (constant)'
+        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m, title=f'{m} ({attack}, {convention}); {r_}')
     ax[0].legend(fontsize=7, title='hollow: source below threshold', title_fontsize=7)
     fig.tight_layout()
     return fig

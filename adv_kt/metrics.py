@@ -10,18 +10,19 @@ from typing import Callable, Iterable
 import torch
 from torch import nn, Tensor
 from tqdm import tqdm
+from fastcore.basics import patch
 from .attacks import Attack, official_pgd, evaluating, check_outputs, forward
 
 # %% auto #0
-__all__ = ['CONVENTIONS', 'Transferability', 'bidirectional', 'transferability']
+__all__ = ['CONVENTIONS', 'Transferability', 'model_device', 'zero_rows', 'unit_rows', 'outer_sums', 'bidirectional',
+           'transferability']
 
-# %% ../nbs/02_metrics.ipynb #22312ad5
+# %% ../nbs/02_metrics.ipynb #08109d89
 CONVENTIONS = ('paper', 'official')
 
 def _check_convention(convention):
-    if convention not in CONVENTIONS: raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
-
-def _esc(s:str)->str: return str(s).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
 
 @dataclass(frozen=True)
 class Transferability:
@@ -55,76 +56,105 @@ class Transferability:
         v = torch.linalg.matrix_norm(s / self.n_used).item()
         return v if self.convention == 'paper' else v**2
 
-    def alpha1_se(self)->float:
-        "Standard error of `alpha1` over samples."
-        a = self.ratio**2 if self.convention == 'paper' else self.ratio
-        return (a.std() / math.sqrt(len(a))).item() if len(a) > 1 else float('nan')
+# %% ../nbs/02_metrics.ipynb #66dbba30
+@patch
+def alpha1_se(self:Transferability)->float:
+    "Standard error of `alpha1` over samples."
+    a = self.ratio**2 if self.convention == 'paper' else self.ratio
+    return (a.std() / math.sqrt(len(a))).item() if len(a) > 1 else float('nan')
 
-    def as_convention(self, convention:str)->Transferability:
-        "The same measurement, reported in another convention."
-        _check_convention(convention)
-        return replace(self, convention=convention)
+@patch
+def as_convention(self:Transferability, convention:str)->Transferability:
+    "The same measurement, reported in another convention."
+    _check_convention(convention)
+    return replace(self, convention=convention)
 
-    def to_dict(self)->dict:
-        return dict(attacked=self.attacked, measured=self.measured, convention=self.convention, alpha1=self.alpha1,
-                    alpha2=self.alpha2, alpha12=self.alpha12, n_used=self.n_used, n_skipped=self.n_skipped,
-                    n_misclassified=self.n_misclassified, attack=self.attack)
+# %% ../nbs/02_metrics.ipynb #b288b9bf
+@patch
+def to_dict(self:Transferability)->dict:
+    "The numbers and names as plain Python values (for CSV and JSON)."
+    return dict(attacked=self.attacked, measured=self.measured, convention=self.convention, alpha1=self.alpha1,
+                alpha2=self.alpha2, alpha12=self.alpha12, n_used=self.n_used, n_skipped=self.n_skipped,
+                n_misclassified=self.n_misclassified, attack=self.attack)
 
-    def __repr__(self):
-        return (f"Transferability({self.attacked} -> {self.measured}, {self.convention}: alpha1={self.alpha1:.4f}, "
-                f"alpha2={self.alpha2:.4f}, alpha12={self.alpha12:.4f}, n_used={self.n_used}, n_skipped={self.n_skipped})")
+@patch
+def __repr__(self:Transferability):
+    return (f"Transferability({self.attacked} -> {self.measured}, {self.convention}: alpha1={self.alpha1:.4f}, "
+            f"alpha2={self.alpha2:.4f}, alpha12={self.alpha12:.4f}, n_used={self.n_used}, "
+            f"n_skipped={self.n_skipped})")
 
-    def _repr_markdown_(self):
-        return (f"**Transferability {self.attacked} &rarr; {self.measured}** ({self.convention} convention; {_esc(self.attack)})\n\n"
-                "| alpha1 | alpha2 | alpha1*alpha2 | used | skipped | misclassified |\n|---|---|---|---|---|---|\n"
-                f"| {self.alpha1:.4f} &plusmn; {self.alpha1_se():.4f} | {self.alpha2:.4f} | {self.alpha12:.4f} | {self.n_used} "
-                f"| {self.n_skipped} | {self.n_misclassified} |")
+@patch
+def _repr_markdown_(self:Transferability):
+    attack = f"`{self.attack}`" if self.attack else 'attack not named'   # a code span shows names like <lambda>
+    return (f"**Transferability {self.attacked} &rarr; {self.measured}** ({self.convention} convention; {attack})\n\n"
+            "| alpha1 | alpha2 | alpha1*alpha2 | used | skipped | misclassified |\n|---|---|---|---|---|---|\n"
+            f"| {self.alpha1:.4f} &plusmn; {self.alpha1_se():.4f} | {self.alpha2:.4f} | {self.alpha12:.4f} "
+            f"| {self.n_used} | {self.n_skipped} | {self.n_misclassified} |")
 
-# %% ../nbs/02_metrics.ipynb #29d52954
+# %% ../nbs/02_metrics.ipynb #94e179b5
 def _batches(x, labels, batch_size):
     "Yield (x, y) batches from a tensor or an iterable; y is None unless labels are asked for."
     if isinstance(x, Tensor):
         if isinstance(labels, Tensor):
             if labels.shape != (len(x),): raise ValueError(f"labels: need shape ({len(x)},), got {tuple(labels.shape)}")
-        elif labels is True: raise ValueError("labels=True takes labels from (x, y) batches; x is a Tensor, pass the label tensor")
+        elif labels is True:
+            raise ValueError("labels=True takes labels from (x, y) batches; x is a Tensor, pass the label tensor")
         for i in range(0, len(x), batch_size):
             yield x[i:i+batch_size], (labels[i:i+batch_size] if isinstance(labels, Tensor) else None)
     else:
-        if isinstance(labels, Tensor): raise ValueError("labels: a label tensor needs x as a Tensor; for batches use labels=True")
+        if isinstance(labels, Tensor):
+            raise ValueError("labels: a label tensor needs x as a Tensor; for batches use labels=True")
         for b in x:
             xb, yb = (b[0], b[1]) if isinstance(b, (tuple, list)) else (b, None)
             if labels is True and yb is None: raise ValueError("labels=True but a batch carries no labels")
             yield xb, (yb if labels is True else None)
 
-def _device(model, x):
+# %% ../nbs/02_metrics.ipynb #573d647e
+def model_device(model:nn.Module, x:Tensor)->torch.device:
+    "The device of `model`'s first parameter, or of `x` when the model has none."
     p = next(iter(model.parameters()), None)
     return p.device if p is not None else x.device
 
-# %% ../nbs/02_metrics.ipynb #20c7cd7f
+# %% ../nbs/02_metrics.ipynb #a6588169
+def zero_rows(dev:Tensor,   # deviations, N x d
+              scale:Tensor, # per-row scale (N,), e.g. the clean output's norm
+             )->Tensor:     # N booleans
+    "Rows of `dev` whose norm is at rounding level of `scale`: zero deviations."
+    return dev.norm(dim=-1) <= 10 * dev.shape[-1] * torch.finfo(dev.dtype).eps * scale
+
+def unit_rows(dev:Tensor,   # deviations, N x d
+              scale:Tensor, # per-row scale (N,) for `zero_rows`
+             )->Tensor:     # N x d: unit rows, zero rows left zero
+    "Deviations scaled to unit norm (the paper's u-hat and w-hat); zero deviations stay zero."
+    norm = dev.norm(dim=-1, keepdim=True)
+    unit = dev / norm.clamp_min(torch.finfo(dev.dtype).tiny)
+    return torch.where(zero_rows(dev, scale)[:, None], torch.zeros_like(dev), unit)
+
+def outer_sums(u:Tensor, # unit deviations of the attacked model, N x m
+               w:Tensor, # unit deviations of the measured model, N x d
+               r:Tensor, # per-sample deviation-norm ratios, N
+              )->tuple:  # (sum u w^T, sum r u w^T, sum r^2 u w^T), each m x d
+    "The three sums behind alpha2 and alpha1*alpha2."
+    return u.T @ w, (r[:, None] * u).T @ w, (r[:, None]**2 * u).T @ w
+
+# %% ../nbs/02_metrics.ipynb #e1fbd4ae
 class _Acc:
     "Streaming sums for one direction."
-    def __init__(self): self.ratios, self.uw, self.uw_r, self.uw_r2 = [], 0., 0., 0.
-    def add(self, own:Tensor, moved:Tensor, denom:Tensor):
-        "own: deviation of the attacked model; moved: deviation of the other under that attack; denom: its own-attack deviation."
+    def __init__(self): self.ratios, self.sums = [], (0., 0., 0.)
+    def add(self, own:Tensor, moved:Tensor, denom:Tensor, scale_own:Tensor, scale_moved:Tensor):
+        "own: attacked model's deviation; moved: the measured model's under it; denom: the measured model's own."
         r = moved.norm(dim=1) / denom.norm(dim=1)
-        u = own / own.norm(dim=1, keepdim=True)
-        mn = moved.norm(dim=1, keepdim=True)
-        w = torch.where(mn > 0, moved / mn.clamp_min(torch.finfo(moved.dtype).tiny), torch.zeros_like(moved))
         self.ratios.append(r)
-        self.uw = self.uw + u.T @ w
-        self.uw_r = self.uw_r + (r[:, None] * u).T @ w
-        self.uw_r2 = self.uw_r2 + (r[:, None]**2 * u).T @ w
-    def result(self, src, tgt, n_skipped, n_mis, convention, attack):
+        sums = outer_sums(unit_rows(own, scale_own), unit_rows(moved, scale_moved), r)
+        self.sums = tuple(a + b for a, b in zip(self.sums, sums))
+    def result(self, attacked, measured, n_skipped, n_mis, convention, attack):
         if not self.ratios or sum(len(r) for r in self.ratios) == 0:
             raise ValueError(f"x: no usable sample ({n_skipped} with a zero or non-finite own-attack deviation, "
                              f"{n_mis} misclassified by the reference model)")
-        return Transferability(src, tgt, torch.cat(self.ratios).cpu(), self.uw.cpu(), self.uw_r.cpu(), self.uw_r2.cpu(),
+        return Transferability(attacked, measured, torch.cat(self.ratios).cpu(), *(s.cpu() for s in self.sums),
                                n_skipped, n_mis, convention, attack)
 
-def _tiny(dev:Tensor, clean:Tensor)->Tensor:
-    "Deviations at or below float resolution of the output count as zero."
-    return dev.norm(dim=1) <= torch.finfo(clean.dtype).eps * clean.norm(dim=1)
-
+# %% ../nbs/02_metrics.ipynb #49cb77dd
 def _attack(attack, model, x, name):
     "Adversarial inputs and clean outputs; our `Attack`s return the clean outputs they computed anyway."
     if isinstance(attack, Attack): x_adv, clean = attack.perturb(model, x)
@@ -132,36 +162,24 @@ def _attack(attack, model, x, name):
         x_adv = attack(model, x)
         with torch.no_grad(), evaluating(model): clean = forward(model, x, name)
     if not isinstance(x_adv, Tensor) or x_adv.shape != x.shape:
-        raise ValueError(f"attack: must return a Tensor shaped like x {tuple(x.shape)}, got {getattr(x_adv, 'shape', type(x_adv))}")
+        raise ValueError(f"attack: must return a Tensor shaped like x {tuple(x.shape)}, "
+                         f"got {getattr(x_adv, 'shape', type(x_adv))}")
     return x_adv, clean
 
 def _adv_forward(model, xs, n, name, clean, device):
     "Outputs on several adversarial batches in one call (eval mode: no batch statistics, so joining batches is exact)."
     out = model(torch.cat([t.to(device) for t in xs]))
-    if out.dim() != 2 or out.shape[0] != n * len(xs) or out.shape[1] != clean.shape[1]: check_outputs(out, n * len(xs), name)
+    if out.dim() != 2 or out.shape[0] != n * len(xs) or out.shape[1] != clean.shape[1]:
+        check_outputs(out, n * len(xs), name)
     return list(out.double().to(clean.device).split(n))
 
-def _name(model, default):
-    return getattr(model, 'name', None) or default
+def _name(model, default): return getattr(model, 'name', None) or default
 
-def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in the a -> b result, measured in b -> a
-                  model_b:nn.Module,     # the other model (e.g. f_T)
-                  x:Tensor|Iterable,     # inputs: a tensor, or an iterable of batches (tensors or (x, y) pairs)
-                  attack:Callable|None=None, # `attack(model, x) -> x_adv`; default `official_pgd(0.1)`, seeded
-                  convention:str='paper',# 'paper' or 'official' (see above); switch later with `as_convention`
-                  labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly: a label tensor for tensor x, True for (x, y) batches
-                  reference:nn.Module|None=None, # the model whose correct predictions `labels` keeps (required with labels)
-                  batch_size:int=256,    # batch size when x is a tensor
-                  names:tuple|None=None, # names for the two models in results (default: their class names)
-                  progress:bool=True,    # show a progress bar over batches
-                 )->tuple:               # (Transferability a -> b, Transferability b -> a)
-    "Adversarial transferability in both directions, attacking each model once per batch."
-    return _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both=True)
-
+# %% ../nbs/02_metrics.ipynb #e411d2b2
 def _deviations(model_a, model_b, xb, attack, both):
     "Clean outputs and the four deviations of one batch: a0, b0, d_aa, d_ab, d_bb, d_ba (d_ba None unless `both`)."
     n, same = len(xb), model_a is model_b
-    da, db = _device(model_a, xb), _device(model_b, xb)
+    da, db = model_device(model_a, xb), model_device(model_b, xb)
     xa, a0 = _attack(attack, model_a, xb.to(da), 'model_a')
     xbb, b0 = (xa, a0) if same else _attack(attack, model_b, xb.to(db), 'model_b')
     with torch.no_grad(), evaluating(model_a, model_b):
@@ -174,46 +192,73 @@ def _deviations(model_a, model_b, xb, attack, both):
         a_outs = _adv_forward(model_a, [xa, xbb] if both else [xa], n, 'model_a', a0, da)
     return a0, b0, a_outs[0] - a0, b_a - b0, b_b - b0, (a_outs[1] - a0 if both else None)
 
-def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both):
+# %% ../nbs/02_metrics.ipynb #042fa5a7
+def _reference_outputs(reference, xb):
+    with torch.no_grad(), evaluating(reference):
+        return forward(reference, xb.to(model_device(reference, xb)), 'reference')
+
+def _label_keep(yb, reference, model_a, model_b, a0, b0, xb)->Tensor:
+    "Samples `reference` classifies correctly (its outputs reused when it is one of the two models)."
+    ref = a0 if reference is model_a else b0 if reference is model_b else _reference_outputs(reference, xb)
+    if yb.is_floating_point() or yb.min() < 0 or yb.max() >= ref.shape[1]:
+        raise ValueError(f"labels: must be integer class indices in 0..{ref.shape[1] - 1} (the reference model "
+                         f"has {ref.shape[1]} outputs), got values from {yb.min().item()} to {yb.max().item()}")
+    return ref.argmax(1).to(a0.device) == yb.to(a0.device)
+
+def _check_args(convention, labels, reference, batch_size, names):
     _check_convention(convention)
     if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
     if labels is not None and labels is not False and reference is None:
         raise ValueError("reference: the label filter keeps the samples that one model classifies correctly; name it "
                          "with reference=... (the official protocol filters on the target-domain model f_T)")
-    if attack is None: attack = official_pgd(0.1, generator=torch.Generator().manual_seed(0))
     if names is not None and not (isinstance(names, (tuple, list)) and len(names) == 2
                                   and all(isinstance(n, str) for n in names)):
         raise ValueError(f"names: must be a pair of two strings (attacked, measured), got {names!r}")
+
+# %% ../nbs/02_metrics.ipynb #2f0d57a5
+def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both):
+    _check_args(convention, labels, reference, batch_size, names)
+    if attack is None: attack = official_pgd(0.1, generator=torch.Generator().manual_seed(0))
     na, nb = names or (_name(model_a, type(model_a).__name__), _name(model_b, type(model_b).__name__))
     if na == nb and model_a is not model_b: na, nb = na + '_a', nb + '_b'
     ab, ba = _Acc(), _Acc()
     n_skip = n_mis = 0
     total = math.ceil(len(x) / batch_size) if isinstance(x, Tensor) else (len(x) if hasattr(x, '__len__') else None)
-    bar = tqdm(_batches(x, labels, batch_size), total=total, disable=not progress or total == 1, desc='transferability', leave=False)
+    bar = tqdm(_batches(x, labels, batch_size), total=total, disable=not progress or total == 1,
+               desc='transferability', leave=False)
     for xb, yb in bar:
         if not isinstance(xb, Tensor): raise ValueError(f"x: batches must be Tensors, got {type(xb).__name__}")
         a0, b0, d_aa, d_ab, d_bb, d_ba = _deviations(model_a, model_b, xb, attack, both)
         keep = torch.ones(len(xb), dtype=torch.bool, device=a0.device)
         if yb is not None:
-            ref = a0 if reference is model_a else b0 if reference is model_b else _reference_outputs(reference, xb)
-            if yb.is_floating_point() or yb.min() < 0 or yb.max() >= ref.shape[1]:
-                raise ValueError(f"labels: must be integer class indices in 0..{ref.shape[1] - 1} (the reference model "
-                                 f"has {ref.shape[1]} outputs), got values from {yb.min().item()} to {yb.max().item()}")
-            keep = ref.argmax(1).to(a0.device) == yb.to(a0.device)
+            keep = _label_keep(yb, reference, model_a, model_b, a0, b0, xb)
             n_mis += int((~keep).sum())
         finite = torch.stack([torch.isfinite(t).all(1) for t in (d_aa, d_ab, d_bb, d_ba) if t is not None]).all(0)
-        ok = finite & ~_tiny(d_aa, a0) & ~_tiny(d_bb, b0)
+        sa, sb = a0.norm(dim=1), b0.norm(dim=1)
+        ok = finite & ~zero_rows(d_aa, sa) & ~zero_rows(d_bb, sb)
         n_skip += int((keep & ~ok).sum())
         keep &= ok
-        ab.add(d_aa[keep], d_ab[keep], d_bb[keep])
-        if both: ba.add(d_bb[keep], d_ba[keep], d_aa[keep])
+        ab.add(d_aa[keep], d_ab[keep], d_bb[keep], sa[keep], sb[keep])
+        if both: ba.add(d_bb[keep], d_ba[keep], d_aa[keep], sb[keep], sa[keep])
     desc = getattr(attack, 'name', None) or getattr(attack, '__name__', 'custom attack')
     res_ab = ab.result(na, nb, n_skip, n_mis, convention, desc)
     return (res_ab, ba.result(nb, na, n_skip, n_mis, convention, desc)) if both else res_ab
 
-def _reference_outputs(reference, xb):
-    with torch.no_grad(), evaluating(reference): return forward(reference, xb.to(_device(reference, xb)), 'reference')
+# %% ../nbs/02_metrics.ipynb #0c833010
+def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in the a -> b result, measured in b -> a
+                  model_b:nn.Module,     # the other model (e.g. f_T)
+                  x:Tensor|Iterable,     # inputs: a tensor, or an iterable of batches (tensors or (x, y) pairs)
+                  attack:Callable|None=None, # `attack(model, x) -> x_adv`; default `official_pgd(0.1)`, seeded
+                  convention:str='paper',# 'paper' or 'official' (see above); switch later with `as_convention`
+                  labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
+                  reference:nn.Module|None=None, # the model whose correct predictions `labels` keeps
+                  batch_size:int=256,    # batch size when x is a tensor
+                  names:tuple|None=None, # names for the two models in results (default: their class names)
+                  progress:bool=True,    # show a progress bar over batches
+                 )->tuple:               # (Transferability a -> b, Transferability b -> a)
+    "Adversarial transferability in both directions, attacking each model once per batch."
+    return _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both=True)
 
 # %% ../nbs/02_metrics.ipynb #112ba604
 def transferability(attacked:nn.Module,  # the model the attack is made on

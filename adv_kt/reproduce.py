@@ -92,7 +92,7 @@ def synthetic_report(runs:dict, out:Path)->str:
     for ax, (k, levels) in zip(axes, runs.items()):
         plot_sweep(levels[0], ax=ax); ax.set_title(levels[0].name, fontsize=9)
     fig.tight_layout(); fig.savefig(out/'synthetic.png', dpi=110); plt.close(fig)
-    metrics = [m for m in SWEEP_METRICS if m != 'kt_loss']
+    metrics = [m for m in SWEEP_METRICS if m != 'transfer_rmse']
     head = '| run, level | ' + ' | '.join(metrics) + ' |\n' + '|---' * (len(metrics) + 1) + '|\n'
     body = '\n'.join(f"| {k}, L{lv} | " + ' | '.join(f"{t.correlations()[m]:+.3f}" for m in metrics) + ' |'
                      for k, levels in runs.items() for lv, t in levels.items())

@@ -11,16 +11,19 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn, Tensor
+from fastcore.basics import patch
 from .attacks import Attack, official_fgsm, official_pgd, evaluating
-from .metrics import bidirectional, CONVENTIONS
-from .baselines import BASELINES, check_labels
+from .metrics import bidirectional, CONVENTIONS, model_device
+from .baselines import check_labels, leep, nce, h_score, logme, transrate
+from .stats import RANKING_ROWS, bootstrap
 from .models import get_model
 from .train import atomic_save, verified_load
 from .core import atomic_write, Parser, positive_int, positive_float, nonnegative_int, run_cli
 
 # %% auto #0
-__all__ = ['ALPHA_COLUMNS', 'SCORERS', 'STATS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'SourceScores',
-           'score_sources', 'weighted_tau', 'top1_regret', 'RankingReport', 'evaluate_ranking', 'main', 'cli']
+__all__ = ['NEEDS', 'SCORERS', 'ALPHA_COLUMNS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'Scorer',
+           'register_scorer', 'alpha_scores', 'forward_scorers', 'SourceScores', 'score_sources', 'RankingReport',
+           'evaluate_ranking', 'main', 'cli']
 
 # %% ../nbs/08_selection.ipynb #55467d57
 def _last_linear(model:nn.Module)->nn.Linear|None:
@@ -39,10 +42,12 @@ def model_outputs(model:nn.Module,  # a classifier: a batch in, a batch of logit
     has_features = callable(getattr(model, 'features', None)) and isinstance(getattr(model, 'head', None), nn.Module)
     hook_on = None if has_features else _last_linear(model)
     if not has_features and hook_on is None:
-        raise ValueError(f"{type(model).__name__}: has no `features` method and no nn.Linear layer to read features from")
+        raise ValueError(f"{type(model).__name__}: has no `features` method and no nn.Linear layer "
+                         "to read features from")
     grabbed = []
-    handle = None if has_features else hook_on.register_forward_hook(lambda m, inp, out: grabbed.append(inp[0].flatten(1)))
-    dev = _param_device(model, x)
+    grab = lambda m, inp, out: grabbed.append(inp[0].flatten(1))
+    handle = None if has_features else hook_on.register_forward_hook(grab)
+    dev = model_device(model, x)
     try:
         with evaluating(model):
             for i in range(0, len(x), batch_size):
@@ -55,10 +60,6 @@ def model_outputs(model:nn.Module,  # a classifier: a batch in, a batch of logit
     finally:
         if handle is not None: handle.remove()
     return torch.cat(feats), torch.cat(probs)
-
-def _param_device(model, x):
-    p = next(iter(model.parameters()), None)
-    return p.device if p is not None else x.device
 
 # %% ../nbs/08_selection.ipynb #ab3f0fca
 def save_checkpoint(model:nn.Module, # an adv_kt model (it has `.config`)
@@ -90,10 +91,49 @@ def load_checkpoint(path,          # a file written by `save_checkpoint` or by a
         raise ValueError(f"{path}: config {ck['config']} does not match the stored weights ({e})") from e
     return model.to(device).eval()
 
-# %% ../nbs/08_selection.ipynb #1791798d
-ALPHA_COLUMNS = ('alpha1 T->S', 'alpha2 T->S', 'alpha12 T->S', 'alpha1 S->T', 'alpha2 S->T', 'alpha12 S->T')
-SCORERS = ('alpha',) + tuple(BASELINES)
+# %% ../nbs/08_selection.ipynb #634daa1e
+NEEDS = ('probs', 'features', 'gradient')
 
+@dataclass(frozen=True)
+class Scorer:
+    "One way to score a candidate source model for a target task."
+    name:str          # registry key
+    needs:str         # 'probs', 'features' (one forward pass) or 'gradient' (attacks the models)
+    fn:Callable       # forward-pass: fn(values, labels) -> float; gradient: see above
+    columns:tuple=()  # the score columns it fills (default: its name)
+    @property
+    def cols(self)->tuple: return self.columns or (self.name,)
+
+SCORERS = {}
+
+def register_scorer(name:str, needs:str, fn:Callable, columns:Sequence=())->Scorer:
+    "Add (or replace) a scorer in `SCORERS`."
+    if needs not in NEEDS: raise ValueError(f"needs: must be one of {NEEDS}, got {needs!r}")
+    if not callable(fn): raise ValueError(f"fn: must be callable, got {type(fn).__name__}")
+    SCORERS[name] = Scorer(name, needs, fn, tuple(columns))
+    return SCORERS[name]
+
+# %% ../nbs/08_selection.ipynb #50dfb05b
+ALPHA_COLUMNS = tuple(f'{q} {d}' for d in ('T->S', 'S->T') for q in ('alpha1', 'alpha2', 'alpha12'))
+
+def alpha_scores(candidate:nn.Module, reference:nn.Module, x:Tensor, y:Tensor, attack=None, convention='paper',
+                 labels=None, batch_size:int=256, name:str='candidate')->tuple:
+    "The six alpha columns of one candidate (one `bidirectional` pass) and the number of samples they used."
+    s2t, t2s = bidirectional(candidate, reference, x, attack=attack, convention=convention, labels=labels,
+                             reference=reference, batch_size=batch_size, names=(name, 'reference'), progress=False)
+    vals = {f'{q} {d}': getattr(r, q) for d, r in (('T->S', t2s), ('S->T', s2t)) for q in ('alpha1', 'alpha2', 'alpha12')}
+    return vals, s2t.n_used
+
+register_scorer('alpha', 'gradient', alpha_scores, ALPHA_COLUMNS)
+for _n, _needs, _fn in (('leep', 'probs', leep), ('nce', 'probs', nce), ('h_score', 'features', h_score),
+                        ('logme', 'features', logme), ('transrate', 'features', transrate)):
+    register_scorer(_n, _needs, _fn)
+
+def forward_scorers()->list:
+    "Names of the forward-pass scorers, in registry order."
+    return [n for n, s in SCORERS.items() if s.needs != 'gradient']
+
+# %% ../nbs/08_selection.ipynb #f8d887a9
 @dataclass
 class SourceScores:
     "Every score of every candidate source model, the seconds each scorer took, and what was skipped."
@@ -109,7 +149,8 @@ class SourceScores:
 
     def column(self, name:str)->dict:
         "One score column as {candidate: value}, skipped candidates left out."
-        if name not in self.values: raise ValueError(f"unknown score column {name!r}; columns: {', '.join(self.values)}")
+        if name not in self.values:
+            raise ValueError(f"unknown score column {name!r}; columns: {', '.join(self.values)}")
         return {n: v for n, v in zip(self.names, self.values[name]) if v is not None}
 
     def ranking(self, name:str)->list:
@@ -117,56 +158,66 @@ class SourceScores:
         col = self.column(name)
         return sorted(col, key=lambda n: -col[n])
 
-    def to_rows(self)->list:
-        "One dict per candidate: its name, every score, and 'seconds <scorer>' for every scorer."
-        return [{'candidate': n, **{c: v[i] for c, v in self.values.items()},
-                 **({'alpha samples': self.n_alpha[i]} if self.n_alpha else {}),
-                 **{f'seconds {s}': t[i] for s, t in self.seconds.items()}} for i, n in enumerate(self.names)]
-
-    def to_csv(self, path=None)->str:
-        "The rows as CSV (empty cells for skipped scores); also written to `path` if given."
-        rows = self.to_rows()
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator='\n')
-        w.writeheader(); w.writerows(rows)
-        if path is not None: atomic_write(path, lambda f: f.write(buf.getvalue()), binary=False)
-        return buf.getvalue()
-
-    def markdown(self, sort:str|None=None, digits:int=4)->str:
-        "Scores table, then the seconds per scorer, then the skipped entries; rows sorted by `sort` if given."
-        order = list(range(len(self.names)))
-        if sort is not None:
-            col = self.values[sort] if sort in self.values else self.column(sort)
-            order.sort(key=lambda i: (col[i] is None, -(col[i] or 0.0)))
-        fmt = lambda v: '–' if v is None else f"{v:.{digits}g}"
-        cols = self.columns
-        lines = ['| candidate | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
-        lines += [f"| {self.names[i]} | " + ' | '.join(fmt(self.values[c][i]) for c in cols) + ' |' for i in order]
-        scorers = list(self.seconds)
-        extra = ' alpha samples |' if self.n_alpha else ''
-        lines += ['', '| seconds | ' + ' | '.join(scorers) + ' | total |' + extra, '|---|' + '---|' * (len(scorers) + 1 + bool(extra))]
-        for i in order:
-            ts = [self.seconds[s][i] for s in scorers]
-            lines.append(f"| {self.names[i]} | " + ' | '.join('–' if t is None else f"{t:.3f}" for t in ts)
-                         + f" | {sum(t for t in ts if t is not None):.3f} |"
-                         + (f" {'–' if self.n_alpha[i] is None else self.n_alpha[i]} |" if extra else ''))
-        if self.skipped:
-            lines += ['', 'Skipped:'] + [f"* {n} / {s}: {r}" for (n, s), r in self.skipped.items()]
-        return '\n'.join(lines)
-
-    def _repr_markdown_(self):
-        i = self.info
-        offered = (f"{i.get('n_correct', '?')} of them, those the reference classifies correctly, offered to the alphas"
-                   if i.get('correct_only') else "all of them offered to the alphas")
-        head = (f"**{len(self.names)} candidates** scored on {i.get('n_target', '?')} target samples ({offered}); "
-                f"attack: {i.get('attack', '?')}; {i.get('convention', '?')} convention.\n\n")
-        return head + self.markdown()
-
     def __repr__(self):
         return (f"SourceScores({len(self.names)} candidates x {len(self.values)} scores, "
                 f"{len(self.skipped)} skipped entries)")
 
-# %% ../nbs/08_selection.ipynb #c352e108
+# %% ../nbs/08_selection.ipynb #2f534d1c
+@patch
+def to_rows(self:SourceScores)->list:
+    "One dict per candidate: its name, every score, and 'seconds <scorer>' for every scorer."
+    return [{'candidate': n, **{c: v[i] for c, v in self.values.items()},
+             **({'alpha samples': self.n_alpha[i]} if self.n_alpha else {}),
+             **{f'seconds {s}': t[i] for s, t in self.seconds.items()}} for i, n in enumerate(self.names)]
+
+@patch
+def to_csv(self:SourceScores, path=None)->str:
+    "The rows as CSV (empty cells for skipped scores); also written to `path` if given."
+    rows = self.to_rows()
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator='\n')
+    w.writeheader(); w.writerows(rows)
+    if path is not None: atomic_write(path, lambda f: f.write(buf.getvalue()), binary=False)
+    return buf.getvalue()
+
+# %% ../nbs/08_selection.ipynb #9c2927f6
+def _seconds_lines(s:SourceScores, order:list)->list:
+    "The table of seconds per scorer (and samples the alphas used)."
+    scorers, extra = list(s.seconds), ' alpha samples |' if s.n_alpha else ''
+    lines = ['', '| seconds | ' + ' | '.join(scorers) + ' | total |' + extra,
+             '|---|' + '---|' * (len(scorers) + 1 + bool(extra))]
+    for i in order:
+        ts = [s.seconds[k][i] for k in scorers]
+        lines.append(f"| {s.names[i]} | " + ' | '.join('–' if t is None else f"{t:.3f}" for t in ts)
+                     + f" | {sum(t for t in ts if t is not None):.3f} |"
+                     + (f" {'–' if s.n_alpha[i] is None else s.n_alpha[i]} |" if extra else ''))
+    return lines
+
+@patch
+def markdown(self:SourceScores, sort:str|None=None, digits:int=4)->str:
+    "Scores table, then the seconds per scorer, then the skipped entries; rows sorted by `sort` if given."
+    order = list(range(len(self.names)))
+    if sort is not None:
+        col = self.values[sort] if sort in self.values else self.column(sort)
+        order.sort(key=lambda i: (col[i] is None, -(col[i] or 0.0)))
+    fmt = lambda v: '–' if v is None else f"{v:.{digits}g}"
+    cols = self.columns
+    lines = ['| candidate | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
+    lines += [f"| {self.names[i]} | " + ' | '.join(fmt(self.values[c][i]) for c in cols) + ' |' for i in order]
+    lines += _seconds_lines(self, order)
+    if self.skipped: lines += ['', 'Skipped:'] + [f"* {n} / {s}: {r}" for (n, s), r in self.skipped.items()]
+    return '\n'.join(lines)
+
+@patch
+def _repr_markdown_(self:SourceScores):
+    i = self.info
+    offered = (f"{i.get('n_correct', '?')} of them, those the reference classifies correctly, offered to the alphas"
+               if i.get('correct_only') else "all of them offered to the alphas")
+    head = (f"**{len(self.names)} candidates** scored on {i.get('n_target', '?')} target samples ({offered}); "
+            f"attack: {i.get('attack', '?')}; {i.get('convention', '?')} convention.\n\n")
+    return head + self.markdown()
+
+# %% ../nbs/08_selection.ipynb #d08c690a
 def _target_data(target_data)->tuple:
     "(x, y) from an (x, y) pair or an ImageData (images normalised to [-1, 1])."
     if hasattr(target_data, 'images') and hasattr(target_data, 'labels'):
@@ -175,15 +226,17 @@ def _target_data(target_data)->tuple:
     if not (isinstance(target_data, (tuple, list)) and len(target_data) == 2):
         raise ValueError("target_data: pass (x, y) tensors or an adv_kt.data.ImageData")
     x, y = target_data
-    if not isinstance(x, Tensor) or not x.is_floating_point(): raise ValueError("target_data: x must be a floating-point Tensor")
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise ValueError("target_data: x must be a floating-point Tensor")
     return x, y
 
 def _probe(model:nn.Module, x:Tensor, name:str)->int:
     "Number of outputs of `model`; a ValueError if it cannot take `x`."
     try:
-        with torch.no_grad(), evaluating(model): out = model(x[:2].to(_param_device(model, x)))
+        with torch.no_grad(), evaluating(model): out = model(x[:2].to(model_device(model, x)))
     except RuntimeError as e:
-        raise ValueError(f"{name}: cannot take the target inputs of shape {tuple(x.shape[1:])} ({str(e).splitlines()[0]})") from e
+        raise ValueError(f"{name}: cannot take the target inputs of shape {tuple(x.shape[1:])} "
+                         f"({str(e).splitlines()[0]})") from e
     if not isinstance(out, Tensor) or out.dim() != 2 or out.shape[0] != len(x[:2]):
         raise ValueError(f"{name}: must return a batch of vectors (batch x outputs), got {getattr(out, 'shape', type(out))}")
     return out.shape[1]
@@ -193,9 +246,11 @@ def _candidates(candidates)->dict:
     elif isinstance(candidates, (list, tuple)):
         named = {}
         for i, m in enumerate(candidates):
-            base = getattr(m, 'name', None) or (f"{m.config['arch']}" if isinstance(getattr(m, 'config', None), dict) else type(m).__name__)
+            config = getattr(m, 'config', None)
+            base = getattr(m, 'name', None) or (config['arch'] if isinstance(config, dict) else type(m).__name__)
             named[f"{i}:{base}"] = m
-    else: raise ValueError(f"candidates: pass a dict name -> model or a list of models, got {type(candidates).__name__}")
+    else:
+        raise ValueError(f"candidates: pass a dict name -> model or a list of models, got {type(candidates).__name__}")
     if not named: raise ValueError("candidates: empty; need at least one candidate model")
     for n, m in named.items():
         if not isinstance(m, nn.Module): raise ValueError(f"candidate {n!r}: must be an nn.Module, got {type(m).__name__}")
@@ -206,151 +261,99 @@ def _fresh_attack(attack, seed):
     if isinstance(attack, Attack): return replace(attack, generator=torch.Generator().manual_seed(seed))
     return attack
 
-# %% ../nbs/08_selection.ipynb #58fb4158
-def score_sources(reference:nn.Module,   # the target-domain model f_T (trained on the target task)
-                  candidates:dict|list,  # candidate source models f_S: {name: model} or a list
-                  target_data,           # (x, y): target inputs and labels, or an adv_kt.data.ImageData
-                  attack:Callable|None=None, # attack for the alphas; default `official_fgsm(0.1)` (the paper's experiment 1)
-                  convention:str='paper',# 'paper' or 'official' (see adv_kt.metrics)
-                  scorers:Sequence=SCORERS, # which scores: 'alpha' and any of the baselines
-                  correct_only:bool=True,# alphas only on samples the reference classifies correctly (official protocol)
-                  seed:int=0,            # seeds the attack's random start, the same for every candidate
-                  batch_size:int=256,    # inputs per batch
-                  strict:bool=False,     # raise instead of skipping a candidate's score that cannot be computed
-                  progress:bool=False,   # print one line per candidate
-                 )->SourceScores:
-    "Score every candidate source model against a target task with the alphas (both directions) and the baselines."
-    unknown = [s for s in scorers if s not in SCORERS]
-    if unknown or not scorers: raise ValueError(f"scorers: must be a non-empty selection of {SCORERS}, got {list(scorers)}")
+# %% ../nbs/08_selection.ipynb #3195dc1e
+def _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed, batch_size)->tuple:
+    "Every check `score_sources` makes before any expensive work; returns x, y, classes and the reference's outputs."
     if convention not in CONVENTIONS: raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
     if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
-    named = _candidates(candidates)
     x, y = _target_data(target_data)
     if len(x) == 0: raise ValueError("target_data: empty; need target samples to score the candidates on")
     codes, k = check_labels(y, len(x))
     y = torch.as_tensor(y).to(torch.int64)
     if k < 2: raise ValueError(f"target_data: only one class ({int(y[0])}) present; a ranking needs at least two")
     d = _probe(reference, x, 'reference')
-    if int(y.max()) >= d: raise ValueError(f"labels: values up to {int(y.max())} but the reference model has {d} outputs (classes 0..{d-1})")
+    if int(y.max()) >= d:
+        raise ValueError(f"labels: values up to {int(y.max())} but the reference model has {d} outputs (classes 0..{d-1})")
     for n, m in named.items(): _probe(m, x, f"candidate {n!r}")
-    atk0 = _fresh_attack(attack, seed) if 'alpha' in scorers else None
+    atk0 = _fresh_attack(attack, seed) if any(s.needs == 'gradient' for s in chosen) else None
     if isinstance(atk0, Attack) and atk0.bounds is not None:
         lo, hi = torch.aminmax(x)
         if not (lo >= atk0.bounds[0] and hi <= atk0.bounds[1]):
-            raise ValueError(f"target_data: inputs lie in [{lo.item():.3g}, {hi.item():.3g}], outside the attack's bounds "
-                             f"{atk0.bounds}; normalise them (adv_kt.data.normalize) or pass an attack with other bounds")
+            raise ValueError(f"target_data: inputs lie in [{lo.item():.3g}, {hi.item():.3g}], outside the attack's "
+                             f"bounds {atk0.bounds}; normalise them (adv_kt.data.normalize) or pass an attack with other bounds")
     with torch.no_grad(), evaluating(reference):
-        ref_out = torch.cat([reference(x[i:i+batch_size].to(_param_device(reference, x))).cpu() for i in range(0, len(x), batch_size)])
+        dev = model_device(reference, x)
+        ref_out = torch.cat([reference(x[i:i+batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
     if not torch.isfinite(ref_out).all(): raise ValueError("reference: its outputs on the target data contain NaN or inf")
-    ref_pred = ref_out.argmax(1)
-    ref_acc = (ref_pred == y).double().mean().item()
-    if 'alpha' in scorers and correct_only and ref_acc == 0:
+    if atk0 is not None and correct_only and not (ref_out.argmax(1) == y).any():
         raise ValueError("reference: classifies no target sample correctly; check the labels or pass correct_only=False")
-    base = [s for s in scorers if s in BASELINES]
-    cols = (list(ALPHA_COLUMNS) if 'alpha' in scorers else []) + base
-    values = {c: [None] * len(named) for c in cols}
-    seconds = {s: [None] * len(named) for s in (['alpha'] if 'alpha' in scorers else []) + (['forward'] if base else []) + base}
-    res = SourceScores(list(named), values, seconds, [None] * len(named) if 'alpha' in scorers else [])
-    def attempt(i, name, scorer, fn):
-        t0 = time.perf_counter()
-        try: out = fn()
-        except (ValueError, RuntimeError, torch.linalg.LinAlgError) as e:
-            if strict: raise
-            res.skipped[(name, scorer)] = f"{type(e).__name__}: {str(e).splitlines()[0]}"
-            out = None
-        seconds[scorer][i] = time.perf_counter() - t0
-        return out
+    return x, y, k, ref_out
+
+# %% ../nbs/08_selection.ipynb #2e0a0b53
+def _attempt(res:SourceScores, i:int, name:str, scorer:str, strict:bool, fn:Callable):
+    "Run one scorer on candidate i, timing it; a failure is recorded in `res.skipped` (or raised if `strict`)."
+    t0 = time.perf_counter()
+    try: out = fn()
+    except (ValueError, RuntimeError, torch.linalg.LinAlgError) as e:
+        if strict: raise
+        res.skipped[(name, scorer)] = f"{type(e).__name__}: {str(e).splitlines()[0]}"
+        out = None
+    res.seconds[scorer][i] = time.perf_counter() - t0
+    return out
+
+def _forward_scores(res:SourceScores, i:int, name:str, model, x, y, fwd:list, batch_size:int, strict:bool):
+    "One forward pass of candidate i, then every forward-pass scorer on its features or predictions."
+    out = _attempt(res, i, name, 'forward', strict, lambda: model_outputs(model, x, batch_size))
+    for s in fwd:
+        if out is None: res.skipped.setdefault((name, s.name), "no features: the forward pass failed"); continue
+        res.values[s.name][i] = _attempt(res, i, name, s.name, strict,
+                                         lambda: s.fn(out[0] if s.needs == 'features' else out[1], y))
+
+# %% ../nbs/08_selection.ipynb #49c3cf74
+def score_sources(reference:nn.Module,   # the target-domain model f_T (trained on the target task)
+                  candidates:dict|list,  # candidate source models f_S: {name: model} or a list
+                  target_data,           # (x, y): target inputs and labels, or an adv_kt.data.ImageData
+                  attack:Callable|None=None, # attack for the alphas; default `official_fgsm(0.1)` (experiment 1)
+                  convention:str='paper',# 'paper' or 'official' (see adv_kt.metrics)
+                  scorers:Sequence|None=None, # names in `SCORERS` (default: all of them)
+                  correct_only:bool=True,# gradient scores only on samples the reference gets right (official)
+                  seed:int=0,            # seeds the attack's random start, the same for every candidate
+                  batch_size:int=256,    # inputs per batch
+                  strict:bool=False,     # raise instead of skipping a candidate's score that cannot be computed
+                  progress:bool=False,   # print one line per candidate
+                 )->SourceScores:
+    "Score every candidate source model against a target task with every registered (or chosen) scorer."
+    scorers = list(SCORERS) if scorers is None else list(scorers)
+    if not scorers or any(s not in SCORERS for s in scorers):
+        raise ValueError(f"scorers: must be a non-empty selection of {tuple(SCORERS)}, got {scorers}")
+    chosen = [SCORERS[s] for s in scorers]
+    grad, fwd = [s for s in chosen if s.needs == 'gradient'], [s for s in chosen if s.needs != 'gradient']
+    named = _candidates(candidates)
+    x, y, k, ref_out = _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed,
+                                      batch_size)
+    values = {c: [None] * len(named) for s in grad + fwd for c in s.cols}
+    timed = [s.name for s in grad] + (['forward'] if fwd else []) + [s.name for s in fwd]
+    res = SourceScores(list(named), values, {s: [None] * len(named) for s in timed}, [None] * len(named) if grad else [])
     desc = None
     for i, (name, model) in enumerate(named.items()):
-        if 'alpha' in scorers:
+        for s in grad:
             atk = _fresh_attack(attack, seed)
             desc = getattr(atk, 'name', None) or getattr(atk, '__name__', 'custom attack')
-            pair = attempt(i, name, 'alpha', lambda: bidirectional(
-                model, reference, x, attack=atk, convention=convention, labels=y if correct_only else None,
-                reference=reference, batch_size=batch_size, names=(name, 'reference'), progress=False))
-            if pair is not None:
-                s2t, t2s = pair
-                for q in ('alpha1', 'alpha2', 'alpha12'):
-                    values[f'{q} S->T'][i], values[f'{q} T->S'][i] = getattr(s2t, q), getattr(t2s, q)
-                res.n_alpha[i] = s2t.n_used
-        if base:
-            out = attempt(i, name, 'forward', lambda: model_outputs(model, x, batch_size))
-            for s in base:
-                if out is None:
-                    res.skipped.setdefault((name, s), "no features: the forward pass failed")
-                    continue
-                kind, fn = BASELINES[s]
-                values[s][i] = attempt(i, name, s, lambda: fn(out[0] if kind == 'features' else out[1], y))
+            out = _attempt(res, i, name, s.name, strict, lambda: s.fn(
+                model, reference, x, y, attack=atk, convention=convention, labels=y if correct_only else None,
+                batch_size=batch_size, name=name))
+            if out is not None:
+                for c, v in out[0].items(): values[c][i] = v
+                if res.n_alpha[i] is None: res.n_alpha[i] = out[1]
+        if fwd: _forward_scores(res, i, name, model, x, y, fwd, batch_size, strict)
         if progress: print(f"scored {name} ({i + 1}/{len(named)})", flush=True)
-    res.info = dict(n_target=len(x), n_correct=int((ref_pred == y).sum()), classes=k, reference_accuracy=ref_acc, attack=desc,
+    res.info = dict(n_target=len(x), n_correct=int((ref_out.argmax(1) == y).sum()), classes=k,
+                    reference_accuracy=(ref_out.argmax(1) == y).double().mean().item(), attack=desc,
                     convention=convention, correct_only=correct_only, seed=seed)
     return res
 
-# %% ../nbs/08_selection.ipynb #b4331e85
-def _paired(x, y, min_n:int=2)->tuple:
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.ndim != 1 or x.shape != y.shape: raise ValueError(f"x, y: need two 1-D sequences of one length, got shapes {x.shape}, {y.shape}")
-    if len(x) < min_n: raise ValueError(f"x, y: need at least {min_n} pairs, got {len(x)}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()): raise ValueError("x, y: contain NaN or inf")
-    return x, y
-
-def _tau_w_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
-    "Weighted tau of each row pair of X, Y (B x n); NaN where one side is constant."
-    n = X.shape[1]
-    i, j = np.triu_indices(n, 1)
-    sx, sy = np.sign(X[:, i] - X[:, j]), np.sign(Y[:, i] - Y[:, j])
-    def one(A, B):
-        # importance rank: 0 = largest A, ties broken by largest B, exact duplicates by position (any order gives the same tau)
-        ahead = (A[:, None, :] > A[:, :, None]) | ((A[:, None, :] == A[:, :, None]) & (B[:, None, :] > B[:, :, None]))
-        dup = (A[:, None, :] == A[:, :, None]) & (B[:, None, :] == B[:, :, None]) & np.tri(n, k=-1, dtype=bool)
-        w = 1.0 / ((ahead | dup).sum(-1) + 1.0)
-        W = w[:, i] + w[:, j]
-        with np.errstate(invalid='ignore', divide='ignore'):
-            return (W * sx * sy).sum(1) / np.sqrt((W * sx * sx).sum(1) * (W * sy * sy).sum(1))
-    return (one(X, Y) + one(Y, X)) / 2
-
-def _ranks_rows(X:np.ndarray)->np.ndarray:
-    "Average ranks (0-based; ties share the mean position) of each row."
-    return (X[:, None, :] < X[:, :, None]).sum(-1) + ((X[:, None, :] == X[:, :, None]).sum(-1) - 1) / 2
-
-def _pearson_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
-    Xc, Yc = X - X.mean(1, keepdims=True), Y - Y.mean(1, keepdims=True)
-    den = np.sqrt((Xc ** 2).sum(1) * (Yc ** 2).sum(1))
-    scale = np.abs(X).max(1) * np.abs(Y).max(1)                     # treat rounding-level spread as constant
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(den > 1e-12 * scale * X.shape[1], (Xc * Yc).sum(1) / den, np.nan)
-
-def _spearman_rows(X, Y): return _pearson_rows(_ranks_rows(X), _ranks_rows(Y))
-
-def _regret_rows(S:np.ndarray, A:np.ndarray)->np.ndarray:
-    top = S == S.max(1, keepdims=True)
-    return A.max(1) - (A * top).sum(1) / top.sum(1)
-
-def _one(rows_fn, x, y, what:str, min_n:int=2)->float:
-    x, y = _paired(x, y, min_n)
-    v = float(rows_fn(x[None], y[None])[0])
-    if not math.isfinite(v): raise ValueError(f"x, y: {what} is undefined when one side is constant")
-    return v
-
-def weighted_tau(x:Sequence, # scores, one per candidate
-                 y:Sequence, # accuracies (or any second ranking), same order
-                )->float:    # additive hyperbolic weighted tau in [-1, 1]
-    "Vigna's additive hyperbolic weighted Kendall tau, averaged over the importance rankings by x and by y (scipy's default)."
-    return _one(_tau_w_rows, x, y, 'weighted tau')
-
-def _pearson(x, y)->float: return _one(_pearson_rows, x, y, 'a correlation')
-def _spearman(x, y)->float: return _one(_spearman_rows, x, y, 'a correlation')
-
-def top1_regret(scores:Sequence,   # scores, one per candidate
-                accuracy:Sequence, # fine-tuned accuracies, same order
-               )->float:           # best accuracy - accuracy of the top-scored candidate(s)
-    "Accuracy lost by fine-tuning the top-scored candidate instead of the best one (ties at the top: their mean)."
-    return _one(_regret_rows, scores, accuracy, 'regret', min_n=1)
-
-# %% ../nbs/08_selection.ipynb #da0c8805
-STATS = dict(tau_w=_tau_w_rows, pearson=_pearson_rows, spearman=_spearman_rows, regret=_regret_rows)
-
+# %% ../nbs/08_selection.ipynb #a2c57043
 @dataclass
 class RankingReport:
     "How well each score ranks the candidates by fine-tuned accuracy, with bootstrap intervals over models."
@@ -361,40 +364,80 @@ class RankingReport:
 
     def to_rows(self)->list: return [dict(r) for r in self.rows]
     def to_csv(self, path=None)->str:
+        "The rows as CSV; also written to `path` if given."
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(self.rows[0]), lineterminator='\n')
         w.writeheader(); w.writerows(self.rows)
         if path is not None: atomic_write(path, lambda f: f.write(buf.getvalue()), binary=False)
         return buf.getvalue()
     def row(self, column:str)->dict:
+        "The row of one score column."
         for r in self.rows:
             if r['column'] == column: return r
         raise ValueError(f"no row for {column!r}; columns: {', '.join(r['column'] for r in self.rows)}")
-
-    def markdown(self, digits:int=2)->str:
-        def cell(r, k):
-            v = r[k]
-            if v is None: return '–'
-            lo, hi = r[f'{k}_lo'], r[f'{k}_hi']
-            return f"{v:.{digits}f}" + ('' if lo is None else f" [{lo:.{digits}f}, {hi:.{digits}f}]")
-        lines = ['| score | n | weighted tau | Pearson | Spearman | top-1 regret | picks |', '|---|---|---|---|---|---|---|']
-        lines += [f"| {r['column']} | {r['n']} | " + ' | '.join(cell(r, k) for k in STATS) + f" | {r['top1'] or '–'} |"
-                  for r in self.rows]
-        notes = [f"* {r['column']}: {r['note']}" for r in self.rows if r['note']]
-        return '\n'.join(lines + ([''] + notes if notes else []))
-
-    def _repr_markdown_(self):
-        return (f"Rank agreement with fine-tuned accuracy; [{100 * (1 - self.level) / 2:g}%, {100 * (1 + self.level) / 2:g}%] "
-                f"bootstrap intervals over models ({self.n_boot} resamples, seed {self.seed}); best model: "
-                f"{self.rows[0]['best'] if self.rows else '–'}.\n\n" + self.markdown())
     def __repr__(self): return f"RankingReport({len(self.rows)} scores, {self.n_boot} bootstrap resamples)"
 
+# %% ../nbs/08_selection.ipynb #961f9cd6
+@patch
+def markdown(self:RankingReport, digits:int=2)->str:
+    "One line per score: each statistic with its interval, and the candidate it picks."
+    def cell(r, k):
+        v = r[k]
+        if v is None: return '–'
+        lo, hi = r[f'{k}_lo'], r[f'{k}_hi']
+        return f"{v:.{digits}f}" + ('' if lo is None else f" [{lo:.{digits}f}, {hi:.{digits}f}]")
+    lines = ['| score | n | weighted tau | Pearson | Spearman | top-1 regret | picks |', '|---|---|---|---|---|---|---|']
+    lines += [f"| {r['column']} | {r['n']} | " + ' | '.join(cell(r, k) for k in RANKING_ROWS)
+              + f" | {r['top1'] or '–'} |" for r in self.rows]
+    notes = [f"* {r['column']}: {r['note']}" for r in self.rows if r['note']]
+    return '\n'.join(lines + ([''] + notes if notes else []))
+
+@patch
+def _repr_markdown_(self:RankingReport):
+    lo, hi = 100 * (1 - self.level) / 2, 100 * (1 + self.level) / 2
+    return (f"Rank agreement with fine-tuned accuracy; [{lo:g}%, {hi:g}%] bootstrap intervals over models "
+            f"({self.n_boot} resamples, seed {self.seed}); best model: "
+            f"{self.rows[0]['best'] if self.rows else '–'}.\n\n" + self.markdown())
+
+# %% ../nbs/08_selection.ipynb #931b15c3
 def _score_columns(scores)->dict:
     if isinstance(scores, SourceScores): return {c: scores.column(c) for c in scores.columns}
     if isinstance(scores, dict) and scores and all(isinstance(v, dict) for v in scores.values()): return dict(scores)
     if isinstance(scores, dict): return {'score': dict(scores)}
     raise ValueError("scores: pass a SourceScores, {column: {candidate: score}} or {candidate: score}")
 
+def _check_accuracy(accuracy)->dict:
+    if not isinstance(accuracy, dict) or not accuracy:
+        raise ValueError("accuracy: pass a non-empty {candidate: accuracy} dict")
+    acc = {}
+    for k, v in accuracy.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(float(v)):
+            raise ValueError(f"accuracy: value for {k!r} is {v!r}, not a finite number")
+        acc[k] = float(v)
+    return acc
+
+def _ranking_row(c:str, col:dict, acc:dict, everyone:list, best, n_boot:int, seed:int, level:float)->dict:
+    "Every ranking statistic of one score column, with intervals and notes."
+    names = list(col)
+    s, a = np.array([col[n] for n in names], dtype=float), np.array([acc[n] for n in names])
+    row, notes = dict(column=c, n=len(names), top1=None, best=best), []
+    if len(names) < len(everyone): notes.append(f"{len(everyone) - len(names)} candidate(s) without this score "
+                                                "(see `skipped`)")
+    stats = bootstrap(RANKING_ROWS, s, a, n_boot, seed, level) if len(names) >= 3 else {}
+    if not stats: notes.append("fewer than 3 scored candidates: no ranking statistics")
+    else: row['top1'] = names[int(np.argmax(s))]
+    for k in RANKING_ROWS:
+        row[k] = row[f'{k}_lo'] = row[f'{k}_hi'] = None
+        row[f'n_boot_{k}'] = 0
+        if k not in stats: continue
+        v, lo, hi, n = stats[k]
+        if not math.isfinite(v): notes.append(f"{k}: undefined, the scores are constant"); continue
+        row[k], row[f'n_boot_{k}'] = v, n
+        if n: row[f'{k}_lo'], row[f'{k}_hi'] = lo, hi
+    row['note'] = '; '.join(dict.fromkeys(notes))
+    return row
+
+# %% ../nbs/08_selection.ipynb #276001db
 def evaluate_ranking(scores,              # SourceScores, {column: {candidate: score}} or {candidate: score}
                      accuracy:dict,       # {candidate: fine-tuned target accuracy}
                      columns:Sequence|None=None, # score columns to evaluate (default: all)
@@ -402,49 +445,20 @@ def evaluate_ranking(scores,              # SourceScores, {column: {candidate: s
                      seed:int=0,          # seed of the resampling
                      level:float=0.95,    # interval coverage
                     )->RankingReport:
-    "Weighted Kendall tau, Pearson, Spearman and top-1 regret of each score against fine-tuned accuracy, with bootstrap intervals."
+    "Weighted Kendall tau, Pearson, Spearman and top-1 regret of each score against accuracy, with intervals."
     cols = _score_columns(scores)
     if columns is not None:
         missing = [c for c in columns if c not in cols]
         if missing: raise ValueError(f"columns: unknown {missing}; available: {list(cols)}")
         cols = {c: cols[c] for c in columns}
-    if not isinstance(accuracy, dict) or not accuracy: raise ValueError("accuracy: pass a non-empty {candidate: accuracy} dict")
-    acc = {}
-    for k, v in accuracy.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(float(v)):
-            raise ValueError(f"accuracy: value for {k!r} is {v!r}, not a finite number")
-        acc[k] = float(v)
-    everyone = list(scores.names) if isinstance(scores, SourceScores) else list(dict.fromkeys(n for c in cols.values() for n in c))
+    acc = _check_accuracy(accuracy)
+    everyone = (list(scores.names) if isinstance(scores, SourceScores)
+                else list(dict.fromkeys(n for c in cols.values() for n in c)))
     if set(everyone) - acc.keys(): raise ValueError(f"accuracy: missing for {sorted(set(everyone) - acc.keys())}")
     if not (isinstance(n_boot, int) and n_boot >= 0): raise ValueError(f"n_boot: must be an integer >= 0, got {n_boot!r}")
     if not 0 < level < 1: raise ValueError(f"level: must be in (0, 1), got {level!r}")
     best = max(everyone, key=acc.get) if everyone else None
-    rows = []
-    for c, col in cols.items():
-        names = list(col)
-        s, a = np.array([col[n] for n in names], dtype=float), np.array([acc[n] for n in names])
-        row = dict(column=c, n=len(names), top1=None, best=best)
-        notes = []
-        if len(names) < len(everyone): notes.append(f"{len(everyone) - len(names)} candidate(s) without this score (see `skipped`)")
-        if len(names) < 3: notes.append("fewer than 3 scored candidates: no ranking statistics")
-        else: row['top1'] = names[int(np.argmax(s))]
-        if len(names) >= 3:
-            idx = np.random.default_rng(seed).integers(0, len(names), (n_boot, len(names)))
-            S, A = np.vstack([s, s[idx]]), np.vstack([a, a[idx]])           # row 0: the data; then the resamples
-        for k, f in STATS.items():
-            row[k] = row[f'{k}_lo'] = row[f'{k}_hi'] = None
-            row[f'n_boot_{k}'] = 0
-            if len(names) < 3: continue
-            v = f(S, A)
-            if not math.isfinite(v[0]):
-                notes.append(f"{k}: undefined, the scores are constant"); continue
-            row[k] = float(v[0])
-            boots = v[1:][np.isfinite(v[1:])]                            # resamples with one side constant have none
-            row[f'n_boot_{k}'] = len(boots)
-            if len(boots):
-                row[f'{k}_lo'], row[f'{k}_hi'] = (float(q) for q in np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]))
-        row['note'] = '; '.join(dict.fromkeys(notes))
-        rows.append(row)
+    rows = [_ranking_row(c, col, acc, everyone, best, n_boot, seed, level) for c, col in cols.items()]
     return RankingReport(rows, n_boot, level, seed)
 
 # %% ../nbs/08_selection.ipynb #b74c09ff
@@ -462,7 +476,7 @@ def _parser()->argparse.ArgumentParser:
     p.add_argument('--eps', type=positive_float, default=0.1, help='attack radius in [0, 1] pixel units (paper: 0.1)')
     p.add_argument('--steps', type=positive_int, default=50, help='PGD steps (paper: 50)')
     p.add_argument('--convention', default='paper', choices=CONVENTIONS)
-    p.add_argument('--scorers', nargs='+', default=list(SCORERS), choices=SCORERS)
+    p.add_argument('--scorers', nargs='+', default=list(SCORERS), choices=list(SCORERS))
     p.add_argument('--all-samples', action='store_true', help='alphas on all samples, not only those the reference gets right')
     p.add_argument('--sort', default=None, help='score column to sort by')
     p.add_argument('--csv', default=None, help='also write the table to this CSV file')
@@ -503,7 +517,8 @@ def main(argv:Sequence|None=None, # command-line arguments (default: sys.argv[1:
     if a.n is not None and a.n < len(x):
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(a.seed))[:a.n].sort().values
         x, y = x[keep], y[keep]
-    cols = (list(ALPHA_COLUMNS) if 'alpha' in a.scorers else []) + [s for s in a.scorers if s in BASELINES]
+    order = sorted(a.scorers, key=lambda n: SCORERS[n].needs != 'gradient')   # score_sources' column order
+    cols = [c for n in order for c in SCORERS[n].cols]
     sort = a.sort or ('alpha12 T->S' if 'alpha12 T->S' in cols else cols[0])
     if sort not in cols: raise ValueError(f"--sort: unknown column {sort!r}; columns: {', '.join(cols)}")
     attack = official_fgsm(a.eps) if a.attack == 'fgsm' else official_pgd(a.eps, steps=a.steps)

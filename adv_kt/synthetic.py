@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn, Tensor
+from .metrics import unit_rows, outer_sums
+from .stats import pearson_rows
 
 # %% auto #0
 __all__ = ['SWEEP_METRICS', 'RBFData', 'rbf_features', 'make_rbf_data', 'SigmoidNet', 'rmse', 'mse_loss_and_grads',
-           'train_sigmoid_net', 'refit_last_layer', 'knowledge_transfer_loss', 'attack_directions', 'grad_matching',
+           'train_sigmoid_net', 'refit_last_layer', 'transfer_rmse', 'attack_directions', 'grad_matching',
            'jacobian_metrics', 'synthetic_metrics', 'SweepTable', 'perturbation_sweep', 'plot_sweep']
 
 # %% ../nbs/06_synthetic.ipynb #bbd328e8
@@ -194,7 +196,7 @@ def refit_last_layer(net:SigmoidNet, # source network; W1, b1 are kept
         W2 = torch.linalg.lstsq(H - h_mean, Y - y_mean, driver='gelsd').solution.T
         return SigmoidNet(W1, b1, W2, y_mean - W2 @ h_mean)
 
-def knowledge_transfer_loss(source:SigmoidNet, # source network
+def transfer_rmse(source:SigmoidNet, # source network
                             X:Tensor,          # target-task inputs, N x n
                             Y:Tensor,          # target-task labels, N x d
                            )->float:           # RMSE after refitting the source's last layer
@@ -217,21 +219,14 @@ def attack_directions(J:Tensor,    # Jacobians, N x d x n
     return _right_singular(J, level)[0][..., level]
 
 # %% ../nbs/06_synthetic.ipynb #d13d4b70
-def _unit(v:Tensor, scale:Tensor)->Tensor:
-    "Rows scaled to unit norm; rows at rounding level relative to `scale` (one per row) count as zero and stay zero."
-    norm = v.norm(dim=-1, keepdim=True)
-    keep = norm > 10 * v.shape[-1] * torch.finfo(v.dtype).eps * scale[:, None]
-    return torch.where(keep, v / norm.clamp_min(torch.finfo(v.dtype).tiny), torch.zeros_like(v))
-
 def _one_way(J_a, V_a, top_a, J_b, top_b, level):
     "alpha1, alpha2, alpha12 for the level-`level` attacks made on a, evaluated on b."
     v = V_a[..., level][..., None]                    # N x n x 1
     dev_a, dev_b = (J_a @ v)[..., 0], (J_b @ v)[..., 0]   # Delta_{a->a}, Delta_{a->b}
     ratio = dev_b.norm(dim=-1) / top_b                # per-point alpha1
-    ua, ub = _unit(dev_a, top_a), _unit(dev_b, top_b)
+    uw, uw_r, _ = outer_sums(unit_rows(dev_a, top_a), unit_rows(dev_b, top_b), ratio)   # adv_kt.metrics' rule
     N = len(v)
-    return (ratio.mean().item(), torch.linalg.matrix_norm(ua.T @ ub / N).item(),
-            torch.linalg.matrix_norm((ratio[:, None] * ua).T @ ub / N).item())
+    return ratio.mean().item(), torch.linalg.matrix_norm(uw / N).item(), torch.linalg.matrix_norm(uw_r / N).item()
 
 def grad_matching(J_s:Tensor, # source Jacobians, N x m x n
                   J_t:Tensor, # target Jacobians, N x d x n
@@ -251,8 +246,8 @@ def _jacobian_metrics(J_s, J_t, levels, V_t=None, S_t=None):
     for level in levels:
         a_st, g_st, c_st = _one_way(J_s, V_s, S_s[:, 0], J_t, S_t[:, 0], level)
         a_ts, g_ts, c_ts = _one_way(J_t, V_t, S_t[:, 0], J_s, S_s[:, 0], level)
-        out[level] = dict(alpha1_s_t=a_st, alpha1_t_s=a_ts, alpha2_s_t=g_st, alpha2_t_s=g_ts,
-                          alpha12_s_t=c_st, alpha12_t_s=c_ts)
+        out[level] = {'alpha1 S->T': a_st, 'alpha1 T->S': a_ts, 'alpha2 S->T': g_st, 'alpha2 T->S': g_ts,
+                      'alpha12 S->T': c_st, 'alpha12 T->S': c_ts}
     return out
 
 def jacobian_metrics(J_s:Tensor,   # source Jacobians, N x m x n
@@ -284,17 +279,17 @@ def synthetic_metrics(f_s:SigmoidNet, # source network
                       Y:Tensor,       # target-task labels, N x d
                       level:int=0,    # attack level: 0 = top singular direction, up to n-1
                      )->dict:         # the published synthetic quantities, as floats
-    "alpha1, alpha2, alpha12 (both directions), grad_matching, kt_loss and target_loss for a source/target pair."
+    "alpha1, alpha2, alpha12 (both directions), grad_matching, transfer_rmse and target_loss for a source/target pair."
     _check_pair(f_s, f_t, X, Y)
     _check_level(level, f_t.n)
     X = X.double()
     with torch.no_grad():
         out = jacobian_metrics(_jac64(f_s, X), _jac64(f_t, X), level)
-    return {**out, 'kt_loss': knowledge_transfer_loss(f_s, X, Y), 'target_loss': rmse(f_t, X, Y)}
+    return {**out, 'transfer_rmse': transfer_rmse(f_s, X, Y), 'target_loss': rmse(f_t, X, Y)}
 
 # %% ../nbs/06_synthetic.ipynb #533539af
-SWEEP_METRICS = ('alpha1_s_t', 'alpha1_t_s', 'alpha2_s_t', 'alpha2_t_s', 'alpha12_s_t', 'alpha12_t_s',
-                 'grad_matching', 'kt_loss')
+SWEEP_METRICS = ('alpha1 S->T', 'alpha1 T->S', 'alpha2 S->T', 'alpha2 T->S', 'alpha12 S->T', 'alpha12 T->S',
+                 'grad_matching', 'transfer_rmse')
 
 @dataclass
 class SweepTable:
@@ -305,10 +300,10 @@ class SweepTable:
 
     def __getitem__(self, k): return self.columns[k]
 
-    def correlations(self, against:str='kt_loss')->dict:
+    def correlations(self, against:str='transfer_rmse')->dict:
         "Pearson correlation over the steps of every metric column with column `against`."
-        return {k: float(np.corrcoef(self.columns[k], self.columns[against])[0, 1])
-                for k in SWEEP_METRICS if k != against}
+        y = self.columns[against]
+        return {k: float(pearson_rows(self.columns[k][None], y[None])[0]) for k in SWEEP_METRICS if k != against}
 
     def _repr_markdown_(self):
         cols = list(self.columns)
@@ -352,7 +347,7 @@ def perturbation_sweep(target:SigmoidNet,           # target (reference) network
         for p, direction in zip(params, directions): p.add_(scale * direction)   # cumulative, as the official loop
         f_s = SigmoidNet(*params)
         with torch.no_grad(): J_s = f_s.jacobian(X)
-        shared = dict(grad_matching=grad_matching(J_s, J_t), kt_loss=knowledge_transfer_loss(f_s, X, Y),
+        shared = dict(grad_matching=grad_matching(J_s, J_t), transfer_rmse=transfer_rmse(f_s, X, Y),
                       target_loss=target_loss)
         for level, alphas in _jacobian_metrics(J_s, J_t, levels, V_t, S_t).items():
             rows[level].append(dict(step=i, scale=scale, total=scale_step * i * (i + 1) / 2, **alphas, **shared))
@@ -367,9 +362,9 @@ def plot_sweep(table:SweepTable, # one sweep at one level
     "The paper-style plot: alpha1, alpha2 (both directions), the knowledge transfer loss and grad matching vs scale."
     import matplotlib.pyplot as plt
     if ax is None: ax = plt.subplots(figsize=(5, 3.5))[1]
-    styles = {'alpha1_s_t': ('C0', '--', r'$\alpha_1^{S\to T}$'), 'alpha1_t_s': ('C0', '-', r'$\alpha_1^{T\to S}$'),
-              'alpha2_s_t': ('C1', '--', r'$\alpha_2^{S\to T}$'), 'alpha2_t_s': ('C1', '-', r'$\alpha_2^{T\to S}$'),
-              'kt_loss': ('C3', '-', 'knowledge transfer loss'), 'grad_matching': ('C2', '-', 'gradient matching')}
+    styles = {'alpha1 S->T': ('C0', '--', r'$\alpha_1^{S\to T}$'), 'alpha1 T->S': ('C0', '-', r'$\alpha_1^{T\to S}$'),
+              'alpha2 S->T': ('C1', '--', r'$\alpha_2^{S\to T}$'), 'alpha2 T->S': ('C1', '-', r'$\alpha_2^{T\to S}$'),
+              'transfer_rmse': ('C3', '-', 'knowledge transfer loss'), 'grad_matching': ('C2', '-', 'gradient matching')}
     for k, (c, ls, label) in styles.items():
         ax.plot(table[x], table[k], color=c, ls=ls, marker='.', label=label)
     ax.set_xlabel('scale of perturbation' if x == 'scale' else 'total perturbation coefficient')

@@ -15,8 +15,9 @@ from typing import Callable, Sequence
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm import tqdm
 from .core import atomic_write, remove_stale_parts
-from .data import (ImageData, Batches, normalize, get_dataset, split_valid, stratified_split, dataset_info,
-                         class_ids)
+from fastcore.basics import patch
+from .data import (ImageData, Batches, normalize, get_dataset, split_valid, stratified_split,
+                         dataset_info, class_ids)
 from .models import Classifier, get_model, canonical_arch
 
 # %% ../nbs/05_train.ipynb #8cb37bab
@@ -32,23 +33,28 @@ class TrainConfig:
     weight_decay:float = 1e-4   # L2 penalty of SGD
     batch_size:int = 64         # images per step
     augment:bool = True         # random crop with padding 4 (+ horizontal flip where the domain allows it)
-    seed:int = 0                # seeds the batch order, the augmentation and (in `train_source`) the initial weights
+    # seeds the batch order, the augmentation and (in `train_source`) the initial weights
+    seed:int = 0
     select:str = 'valid'        # which epoch to keep: 'valid', 'test' (paper; optimistic) or 'last'
     device:str|None = None      # 'cpu', 'cuda', ...; None: CUDA when available
     progress:bool = True        # show a tqdm progress bar
 
     def __post_init__(self):
-        if self.select not in SELECT: raise ValueError(f"unknown select {self.select!r}; valid choices: {', '.join(SELECT)}")
-        if self.epochs < 1 or self.batch_size < 1: raise ValueError("epochs and batch_size must be at least 1")
+        if self.select not in SELECT:
+            raise ValueError(f"unknown select {self.select!r}; valid choices: {', '.join(SELECT)}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be at least 1")
         if self.lr <= 0: raise ValueError(f"lr must be positive, got {self.lr}")
 
     def hyper(self)->dict:
         "Everything that determines the weights (all fields but `device` and `progress`)."
         return {k: v for k, v in asdict(self).items() if k not in ('device', 'progress')}
 
+# %% ../nbs/05_train.ipynb #f0377a1e
 def pick_device(device=None)->torch.device:
     "`device` if given, else CUDA when available, else CPU."
-    return torch.device(device) if device is not None else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    return (torch.device(device) if device is not None
+            else torch.device('cuda' if torch.cuda.is_available() else 'cpu'))
 
 # %% ../nbs/05_train.ipynb #6a21f20b
 @torch.no_grad()
@@ -76,12 +82,13 @@ def accuracy(model:nn.Module, data:ImageData, batch_size:int=500)->float:
 @dataclass
 class History:
     "Per-epoch record of a `fit`, the selected epoch and the test accuracy of the selected weights."
-    select:str                                  # selection rule used ('valid', 'test' or 'last')
-    rows:list = field(default_factory=list)     # one dict per epoch: epoch, lr, train_loss, train_acc, valid_*, test_*
-    best_epoch:int|None = None                  # 1-based epoch whose weights were kept
-    test_loss:float|None = None                 # test cross-entropy of the kept weights (if a test split was given)
-    test_acc:float|None = None                  # test accuracy of the kept weights (if a test split was given)
-    seconds:float = 0.0                         # wall-clock time of the run
+    select:str                   # selection rule used ('valid', 'test' or 'last')
+    # one dict per epoch: epoch, lr, train_loss, train_acc, valid_*, test_*
+    rows:list = field(default_factory=list)
+    best_epoch:int|None = None   # 1-based epoch whose weights were kept
+    test_loss:float|None = None  # test cross-entropy of the kept weights (if a test split was given)
+    test_acc:float|None = None   # test accuracy of the kept weights (if a test split was given)
+    seconds:float = 0.0          # wall-clock time of the run
 
     def col(self, name:str)->list: return [r.get(name) for r in self.rows]
     @property
@@ -95,26 +102,58 @@ class History:
     def from_dict(cls, d:dict)->'History': return cls(**d)
 
     def __repr__(self):
-        sel = {'valid': 'best validation accuracy', 'test': 'best test accuracy (optimistic, as in the paper)',
-               'last': 'last epoch'}[self.select]
+        sel = {'valid': 'best validation accuracy',
+               'test': 'best test accuracy (optimistic, as in the paper)', 'last': 'last epoch'}[self.select]
         acc = f", test acc {self.test_acc:.4f}" if self.test_acc is not None else ""
-        return f"History({len(self.rows)} epochs, kept epoch {self.best_epoch} by {sel}{acc}, {self.seconds:.1f} s)"
+        return (f"History({len(self.rows)} epochs, kept epoch {self.best_epoch} by {sel}{acc}, "
+                f"{self.seconds:.1f} s)")
 
-    def _repr_markdown_(self):
-        cols = [c for c in ('epoch', 'lr', 'train_loss', 'train_acc', 'valid_loss', 'valid_acc', 'test_loss', 'test_acc')
-                if any(c in r for r in self.rows)]
-        fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
-        lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
-        lines += ['| ' + ' | '.join(('**' + fmt(r.get(c)) + '**') if r['epoch'] == self.best_epoch else fmt(r.get(c))
-                                    for c in cols) + ' |' for r in self.rows]
-        return repr(self) + '\n\n' + '\n'.join(lines)
+# %% ../nbs/05_train.ipynb #83fda732
+@patch
+def _repr_markdown_(self:History):
+    cols = [c for c in ('epoch', 'lr', 'train_loss', 'train_acc', 'valid_loss', 'valid_acc', 'test_loss',
+                        'test_acc') if any(c in r for r in self.rows)]
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
+    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+    lines += ['| ' + ' | '.join(('**' + fmt(r.get(c)) + '**') if r['epoch'] == self.best_epoch
+                                else fmt(r.get(c)) for c in cols) + ' |' for r in self.rows]
+    return repr(self) + '\n\n' + '\n'.join(lines)
 
+# %% ../nbs/05_train.ipynb #fee66e8a
 def _train_mode(model:nn.Module, freeze_bn:bool):
     model.train()
     if freeze_bn:
         for m in model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
 
+# %% ../nbs/05_train.ipynb #f0007514
+def _fit_setup(model, train, valid, test, cfg)->tuple:
+    "The start of a `fit`: check the splits, move `model`; (device, SGD, cosine schedule, batches)."
+    if cfg.select == 'valid' and valid is None:
+        raise ValueError("select='valid' needs a validation split (valid=...)")
+    if cfg.select == 'test' and test is None: raise ValueError("select='test' needs a test split (test=...)")
+    device = pick_device(cfg.device)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params: raise ValueError("the model has no parameter with requires_grad=True: nothing to train")
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs, eta_min=0)
+    batches = Batches(train, cfg.batch_size, shuffle=True, augment=cfg.augment, seed=cfg.seed, device=device)
+    return device, opt, sched, batches
+
+# %% ../nbs/05_train.ipynb #ae9f306c
+def _train_epoch(model, batches, opt, bar, device)->tuple:
+    "One SGD pass over `batches`: the summed loss and the number of correct predictions, as 0-d tensors."
+    loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
+    for x, y in batches:
+        out = model(x)
+        loss = F.cross_entropy(out, y)
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        loss_sum += loss.detach() * len(y); correct += (out.argmax(1) == y).sum()
+        bar.update()
+    return loss_sum, correct
+
+# %% ../nbs/05_train.ipynb #31e1c9bf
 def fit(model:nn.Module,               # classifier to train in place
         train:ImageData,               # training images
         valid:ImageData|None=None,     # validation images (needed for select='valid')
@@ -124,15 +163,7 @@ def fit(model:nn.Module,               # classifier to train in place
        )->History:
     "Train `model` with SGD + cosine schedule; keep the weights of the epoch chosen by `cfg.select`."
     cfg = cfg or TrainConfig()
-    if cfg.select == 'valid' and valid is None: raise ValueError("select='valid' needs a validation split (valid=...)")
-    if cfg.select == 'test' and test is None: raise ValueError("select='test' needs a test split (test=...)")
-    device = pick_device(cfg.device)
-    model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params: raise ValueError("the model has no parameter with requires_grad=True: nothing to train")
-    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs, eta_min=0)
-    batches = Batches(train, cfg.batch_size, shuffle=True, augment=cfg.augment, seed=cfg.seed, device=device)
+    device, opt, sched, batches = _fit_setup(model, train, valid, test, cfg)
     hist, best, best_state, t0 = History(cfg.select), -1.0, None, time.perf_counter()
     arch = getattr(model, 'config', {}).get('arch', type(model).__name__)
     with tqdm(total=cfg.epochs * len(batches), desc=f'{arch} on {train.name}', unit='batch',
@@ -140,13 +171,7 @@ def fit(model:nn.Module,               # classifier to train in place
         for epoch in range(1, cfg.epochs + 1):
             _train_mode(model, freeze_bn)
             row = dict(epoch=epoch, lr=opt.param_groups[0]['lr'])
-            loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-            for x, y in batches:
-                out = model(x)
-                loss = F.cross_entropy(out, y)
-                opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-                loss_sum += loss.detach() * len(y); correct += (out.argmax(1) == y).sum()
-                bar.update()
+            loss_sum, correct = _train_epoch(model, batches, opt, bar, device)
             sched.step()
             row.update(train_loss=loss_sum.item() / len(train), train_acc=correct.item() / len(train))
             if valid is not None: row['valid_loss'], row['valid_acc'] = evaluate(model, valid, device=device)
@@ -181,22 +206,29 @@ class FitResult:
     def __repr__(self):
         c = self.model.config
         what = f"{c['arch']} (width {c['width']:g}, {c['in_channels']} ch, {c['num_classes']} classes)"
-        src = f"; loaded from {self.path}" if self.cached else (f"; saved to {self.path}" if self.path else "")
+        src = (f"; loaded from {self.path}" if self.cached
+               else (f"; saved to {self.path}" if self.path else ""))
         return f"FitResult({what}: accuracy {self.accuracy:.4f}, {self.history!r}{src})"
 
+# %% ../nbs/05_train.ipynb #5f3a09f7
 TRANSFER_MODES, BN_STATS = ('head', 'full'), ('adapt', 'freeze')
 
 def _check_transfer(mode, bn_stats):
-    if mode not in TRANSFER_MODES: raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(TRANSFER_MODES)}")
-    if bn_stats not in BN_STATS: raise ValueError(f"unknown bn_stats {bn_stats!r}; valid choices: {', '.join(BN_STATS)}")
+    if mode not in TRANSFER_MODES:
+        raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(TRANSFER_MODES)}")
+    if bn_stats not in BN_STATS:
+        raise ValueError(f"unknown bn_stats {bn_stats!r}; valid choices: {', '.join(BN_STATS)}")
 
+# %% ../nbs/05_train.ipynb #90b5977a
 def transfer(model:Classifier,                 # source model (left unchanged)
              target_train:ImageData,           # target-domain training images
              target_valid:ImageData|None=None, # target validation images (for select='valid')
-             mode:str='head',                  # 'head': train a fresh head only (paper); 'full': fine-tune everything
+             # 'head': train a fresh head only (paper); 'full': fine-tune everything
+             mode:str='head',
              cfg:TrainConfig|None=None,        # hyperparameters (default: the paper's, 10 epochs)
              target_test:ImageData|None=None,  # target test images: the reported accuracy
-             bn_stats:str='adapt',             # 'adapt': BN running stats follow the target data (official code); 'freeze'
+             # 'adapt': BN running stats follow the target data (official code); 'freeze'
+             bn_stats:str='adapt',
             )->FitResult:
     "Knowledge transfer: a fresh head on the source network, trained on the target domain."
     _check_transfer(mode, bn_stats)
@@ -220,45 +252,55 @@ def transfer(model:Classifier,                 # source model (left unchanged)
 _CLEANED = set()
 
 def cache_dir(path=None)->Path:
-    "The checkpoint folder (`path`, else `$ADV_KT_CACHE`, else ~/.cache/adv_kt), created and checked to be writable."
+    ("The checkpoint folder (`path`, else `$ADV_KT_CACHE`, else ~/.cache/adv_kt), "
+     "created and checked to be writable.")
     p = Path(path if path is not None else (os.environ.get('ADV_KT_CACHE') or '~/.cache/adv_kt')).expanduser()
     if p.is_dir() and os.access(p, os.R_OK | os.X_OK) and not os.access(p, os.W_OK):
         if p not in _CLEANED:
-            warnings.warn(f"cache folder {p} is read-only: what it holds is used, anything missing cannot be saved")
+            warnings.warn(f"cache folder {p} is read-only: what it holds is used, "
+                          "anything missing cannot be saved")
             _CLEANED.add(p)
         return p
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test-'): pass
     except OSError as e:
-        raise OSError(f"cache folder {p} cannot be written ({e.strerror or e}); pass cache=... (--cache on the "
-                      "command line) or set ADV_KT_CACHE to a writable folder") from e
-    if p not in _CLEANED: remove_stale_parts(p); _CLEANED.add(p)     # leftovers of killed runs, once per process
+        raise OSError(f"cache folder {p} cannot be written ({e.strerror or e}); pass cache=... "
+                      "(--cache on the command line) or set ADV_KT_CACHE to a writable folder") from e
+    if p not in _CLEANED: remove_stale_parts(p); _CLEANED.add(p)  # leftovers of killed runs, once per process
     return p
 
+# %% ../nbs/05_train.ipynb #7f6ec4e1
 def cache_key(spec:dict)->str:
     "SHA-256 of a JSON-serialisable description of a training run."
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
+# %% ../nbs/05_train.ipynb #ae246ebd
 def atomic_save(obj, path:Path):
-    "`torch.save(obj)` to `path` through a uniquely named temporary file in the same folder, then an atomic rename."
+    ("`torch.save(obj)` to `path` through a uniquely named temporary file in the same folder, "
+     "then an atomic rename.")
     atomic_write(path, lambda f: torch.save(obj, f))
 
+# %% ../nbs/05_train.ipynb #49ecec48
 def verified_load(path:Path):
     "`torch.load` (weights only) after checking every member of the checkpoint's zip against its CRC-32."
     # torch.load does not check the CRCs: a file damaged inside loads silently, with garbage weights
     try:
         with zipfile.ZipFile(path) as z: bad = z.testzip()
-    except (zipfile.BadZipFile, EOFError) as e: raise ValueError(f"not a readable checkpoint archive ({e})") from e
-    if bad is not None: raise ValueError(f"its member {bad} fails the CRC-32 check: the file was damaged after writing")
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"not a readable checkpoint archive ({e})") from e
+    if bad is not None:
+        raise ValueError(f"its member {bad} fails the CRC-32 check: the file was damaged after writing")
     return torch.load(path, map_location='cpu', weights_only=True)
 
+# %% ../nbs/05_train.ipynb #3307a53d
 def _load_cached(path:Path, key:str, device)->tuple|None:
     "(model, history) from a checkpoint, or None (with a warning if the file exists but is unusable)."
     if not path.exists(): return None
     try:
         ck = verified_load(path)
-        if not isinstance(ck, dict) or ck.get('key') != key: raise ValueError("it does not hold this run's key")
+        if not isinstance(ck, dict) or ck.get('key') != key:
+            raise ValueError("it does not hold this run's key")
         model = get_model(**ck['config'])
         model.load_state_dict(ck['state_dict'])
         return model.to(device).eval(), History.from_dict(ck['history'])
@@ -266,16 +308,19 @@ def _load_cached(path:Path, key:str, device)->tuple|None:
         warnings.warn(f"ignoring unusable checkpoint {path} ({type(e).__name__}: {e}); training again")
         return None
 
-def cached_fit(spec:dict,              # JSON-serialisable description of the run (dataset, classes, arch, ...)
-               train_fn:Callable,      # () -> (model, History); runs only when no usable checkpoint exists
-               cfg:TrainConfig,        # hyperparameters (part of the key)
-               cache=None,             # checkpoint folder (see `cache_dir`)
-               force:bool=False,       # train even if a checkpoint exists (and overwrite it)
+# %% ../nbs/05_train.ipynb #9e665d22
+def cached_fit(spec:dict,            # JSON-serialisable description of the run (dataset, classes, arch, ...)
+               train_fn:Callable,    # () -> (model, History); runs only when no usable checkpoint exists
+               cfg:TrainConfig,      # hyperparameters (part of the key)
+               cache=None,           # checkpoint folder (see `cache_dir`)
+               force:bool=False,     # train even if a checkpoint exists (and overwrite it)
               )->FitResult:
-    "Return the checkpoint of the run `spec` + `cfg` if the cache holds a usable one, else train, save and return it."
+    ("Return the checkpoint of the run `spec` + `cfg` if the cache holds a usable one, "
+     "else train, save and return it.")
     spec = {**spec, 'train': cfg.hyper(), 'version': TRAIN_VERSION}
     key, folder = cache_key(spec), cache_dir(cache)
-    path = folder/f"{spec.get('kind', 'run')}-{spec.get('arch', 'model')}-{spec.get('dataset', 'data')}-{key[:16]}.pt"
+    path = folder/(f"{spec.get('kind', 'run')}-{spec.get('arch', 'model')}-"
+                   f"{spec.get('dataset', 'data')}-{key[:16]}.pt")
     if not force and (hit := _load_cached(path, key, pick_device(cfg.device))) is not None:
         return FitResult(*hit, spec=spec, key=key, path=path, cached=True)
     model, hist = train_fn()
@@ -292,32 +337,38 @@ def _splits(dataset, classes, cfg, valid_frac, root, download, n_train=None):
         train = train.subset(stratified_split(train.labels.numpy(), n_train / len(train), seed=0)[1])
     return train, valid, get_dataset(dataset, 'test', classes, root, download)
 
+# %% ../nbs/05_train.ipynb #da519b61
 def _pixel_stats(data:ImageData)->tuple:
     "Mean and standard deviation of the normalised pixels of `data` (the model-side input standardisation)."
     x = normalize(data.images)
     return x.mean().item(), x.std().item()
 
-def train_source(dataset:str,                # domain to train on ('cifar10', 'stl10', 'digits_mnist', 'digits_uci')
-                 arch:str,                   # 'mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'
-                 classes:Sequence|None=None, # original class indices or names (None: all)
-                 width:float=1.0,            # width multiplier (1 = the paper's network)
-                 cfg:TrainConfig|None=None,  # hyperparameters (default: the paper's, 100 epochs)
-                 valid_frac:float=0.1,       # validation fraction of the training split (select='valid')
-                 cache=None,                 # checkpoint folder (see `cache_dir`)
-                 root=None,                  # data folder (see `adv_kt.data.data_root`)
-                 download:bool=False,        # download CIFAR-10 / STL-10 if missing
-                 force:bool=False,           # retrain even if cached
-                 n_train:int|None=None,      # train on a stratified subsample of this many images (None: all)
-                 standardize:bool=False,     # standardise inputs inside the model with the training images' mean/std
-                )->FitResult:
+# %% ../nbs/05_train.ipynb #6ecd3c1d
+def train_source(
+    dataset:str,                # domain to train on ('cifar10', 'stl10', 'digits_mnist', 'digits_uci')
+    arch:str,                   # 'mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'
+    classes:Sequence|None=None, # original class indices or names (None: all)
+    width:float=1.0,            # width multiplier (1 = the paper's network)
+    cfg:TrainConfig|None=None,  # hyperparameters (default: the paper's, 100 epochs)
+    valid_frac:float=0.1,       # validation fraction of the training split (select='valid')
+    cache=None,                 # checkpoint folder (see `cache_dir`)
+    root=None,                  # data folder (see `adv_kt.data.data_root`)
+    download:bool=False,        # download CIFAR-10 / STL-10 if missing
+    force:bool=False,           # retrain even if cached
+    n_train:int|None=None,      # train on a stratified subsample of this many images (None: all)
+    standardize:bool=False,     # standardise inputs inside the model with the training images' mean/std
+)->FitResult:
     "Train (or load from the cache) a model of `arch` on `dataset`: a source model, or a reference model."
     cfg, arch, info = cfg or TrainConfig(), canonical_arch(arch), dataset_info(dataset)
     ids = class_ids(dataset, classes)
-    if cfg.select == 'valid' and not 0 < valid_frac < 1: raise ValueError(f"valid_frac must be in (0, 1), got {valid_frac}")
-    spec = dict(kind='source', dataset=dataset, split='train', classes=list(ids), arch=arch, width=float(width),
-                in_channels=info.channels, num_classes=len(ids), valid_frac=valid_frac if cfg.select == 'valid' else None)
+    if cfg.select == 'valid' and not 0 < valid_frac < 1:
+        raise ValueError(f"valid_frac must be in (0, 1), got {valid_frac}")
+    spec = dict(kind='source', dataset=dataset, split='train', classes=list(ids), arch=arch,
+                width=float(width), in_channels=info.channels, num_classes=len(ids),
+                valid_frac=valid_frac if cfg.select == 'valid' else None)
     if n_train is not None:
-        if not (isinstance(n_train, int) and n_train >= 1): raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
+        if not (isinstance(n_train, int) and n_train >= 1):
+            raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
         spec['n_train'] = n_train
     if standardize: spec['standardize'] = True      # absent otherwise: the keys of plain runs do not change
     def train_fn():
@@ -329,6 +380,7 @@ def train_source(dataset:str,                # domain to train on ('cifar10', 's
         return model, fit(model, train, valid, cfg, test)
     return cached_fit(spec, train_fn, cfg, cache, force)
 
+# %% ../nbs/05_train.ipynb #18078e29
 def knowledge_transfer(source:FitResult,            # a source model from `train_source`
                        target:str,                  # target domain
                        classes:Sequence|None=None,  # target classes (None: all)

@@ -11,12 +11,13 @@ import torch
 from tqdm import tqdm
 from .experiments import (Preset, get_preset, cached_json, make_attack, eval_data,
                                  source_model, reference_model, transfer_model)
-from .selection import SourceScores, score_sources, evaluate_ranking, RankingReport, ALPHA_COLUMNS, BASELINES
+from .selection import (SourceScores, score_sources, evaluate_ranking, RankingReport, ALPHA_COLUMNS,
+                              SCORERS)
+from .models import paper_archs
 
 # %% auto #0
-__all__ = ['ZOO', 'SCORERS_FGSM', 'ZooMember', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns', 'score_zoo',
-           'ZooStudy', 'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores',
-           'own_attack_gap']
+__all__ = ['ZOO', 'ZooMember', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns', 'score_zoo', 'ZooStudy',
+           'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores', 'own_attack_gap']
 
 # %% ../nbs/12_model_selection.ipynb #6a10c54e
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class ZooMember:
         if self.classes is not None: parts.append('c' + ''.join(map(str, self.classes)))
         return ' '.join(parts)
 
-ZOO = (ZooMember('mlp'), ZooMember('lenet'), ZooMember('alexnet'), ZooMember('resnet18'), ZooMember('resnet50'),
+ZOO = (*(ZooMember(a) for a in paper_archs()),
        ZooMember('lenet', width_scale=0.25), ZooMember('lenet', width_scale=2), ZooMember('resnet18', width_scale=2),
        ZooMember('lenet', epoch_scale=0.1), ZooMember('lenet', epoch_scale=0.3), ZooMember('resnet18', epoch_scale=0.2),
        ZooMember('lenet', classes=(0, 1, 2, 3, 4)), ZooMember('lenet', classes=(5, 6, 7, 8, 9)),
@@ -102,7 +103,9 @@ def join_columns(a:SourceScores, b:SourceScores)->SourceScores:
                         {**a.skipped, **b.skipped}, {**b.info, **a.info})
 
 # %% ../nbs/12_model_selection.ipynb #1a4f2fa0
-SCORERS_FGSM = ('alpha',) + tuple(BASELINES)   # the FGSM pass also runs the baselines; the PGD pass only the alphas
+def _scorers(kind:str)->tuple:
+    "The FGSM pass runs every registered scorer; the PGD pass only the gradient-based ones."
+    return tuple(n for n, s in SCORERS.items() if kind == 'fgsm' or s.needs == 'gradient')
 
 def score_zoo(reference,                  # FitResult of the target-domain reference model
               sources:dict,               # {name: FitResult} from `train_zoo`
@@ -118,7 +121,7 @@ def score_zoo(reference,                  # FitResult of the target-domain refer
         spec = dict(kind='zoo_scores', candidate=src.key, reference=reference.key, attack=kind,
                     steps=1 if kind == 'fgsm' else steps, pixel_eps=preset.pixel_eps, seed=seed, n=len(x),
                     labels_sum=int(y.sum()), version=1)
-        scorers = SCORERS_FGSM if kind == 'fgsm' else ('alpha',)
+        scorers = _scorers(kind)
         d = cached_json(spec, lambda: _scores_to_json(score_sources(
             reference.model, {name: src.model}, (x, y), attack=make_attack(kind, preset, seed, steps),
             scorers=scorers, seed=seed)), cache)

@@ -8,7 +8,7 @@ from adv_kt.attacks import pgd, fgsm
 from adv_kt.metrics import transferability, bidirectional
 from adv_kt.data import get_dataset, DATASETS
 from adv_kt.models import get_model, ARCHS
-from adv_kt.baselines import BASELINES
+from adv_kt.selection import SCORERS
 from adv_kt.selection import score_sources, evaluate_ranking
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,6 +61,7 @@ def test_metrics_refuse_unknown_convention(conv):
 def test_metrics_refuse_labels_outside_the_reference_classes(labels):
     raises_naming('labels', lambda: transferability(NET, NET2, X, labels=torch.tensor(labels), reference=NET2,
                                                      progress=False))
+BASELINES = {n: (s.needs, s.fn) for n, s in SCORERS.items() if s.needs != 'gradient'}   # the forward-pass scorers
 
 @FAST
 @given(eps=st.floats(0.01, 0.4), seed=st.integers(0, 999), conv=st.sampled_from(['paper', 'official']))
@@ -95,17 +96,17 @@ def test_get_dataset_class_subsets(classes):
     assert d.images.dtype == torch.uint8 and set(d.labels.tolist()) <= set(range(len(classes))) and len(d) > 0
 
 @FAST
-@given(arch=st.sampled_from(ARCHS), k=bad_count)
+@given(arch=st.sampled_from(list(ARCHS)), k=bad_count)
 def test_get_model_refuses_bad_num_classes(arch, k):
     raises_naming('num_classes', lambda: get_model(arch, k))
 
 @FAST
-@given(arch=st.sampled_from(ARCHS), w=bad_number)
+@given(arch=st.sampled_from(list(ARCHS)), w=bad_number)
 def test_get_model_refuses_bad_width(arch, w):
     raises_naming('width', lambda: get_model(arch, 10, width=w))
 
 @settings(max_examples=15, deadline=None)
-@given(arch=st.sampled_from(ARCHS), k=st.integers(1, 12), ch=st.sampled_from([1, 3]), w=st.sampled_from([0.0625, 0.125, 0.25]))
+@given(arch=st.sampled_from(list(ARCHS)), k=st.integers(1, 12), ch=st.sampled_from([1, 3]), w=st.sampled_from([0.0625, 0.125, 0.25]))
 def test_get_model_outputs_are_finite(arch, k, ch, w):
     m = get_model(arch, k, in_channels=ch, width=w).eval()
     with torch.no_grad(): out = m(torch.rand(2, ch, 32, 32) * 2 - 1)

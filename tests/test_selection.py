@@ -11,10 +11,11 @@ from torch import nn
 from adv_kt.attacks import Attack
 from adv_kt.models import get_model
 from adv_kt.selection import (ALPHA_COLUMNS, SCORERS, evaluate_ranking, load_checkpoint, main, model_outputs,
-                              save_checkpoint, score_sources, top1_regret, weighted_tau, _pearson, _spearman)
+                              save_checkpoint, score_sources)
+from adv_kt.stats import top1_regret, weighted_tau, pearson as _pearson, spearman as _spearman, kendall as _kendall
 
 
-# ---------------------------------------------------------------- rank statistics
+# ---------------------------------------------------------------- rank statistics (adv_kt.stats)
 @pytest.mark.parametrize('seed', range(10))
 def test_statistics_match_scipy(seed):
     stats = pytest.importorskip('scipy.stats')
@@ -26,6 +27,7 @@ def test_statistics_match_scipy(seed):
     assert weighted_tau(x, y) == pytest.approx(stats.weightedtau(x, y).statistic, abs=1e-12)
     assert _spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
     assert _pearson(x, y) == pytest.approx(stats.pearsonr(x, y).statistic, abs=1e-12)
+    assert _kendall(x, y) == pytest.approx(stats.kendalltau(x, y).statistic, abs=1e-12)
 
 
 def test_weighted_tau_is_symmetric_and_rank_based():

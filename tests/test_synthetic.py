@@ -2,7 +2,7 @@
 import math
 import pytest, torch
 from adv_kt.synthetic import (make_rbf_data, SigmoidNet, synthetic_metrics, jacobian_metrics, grad_matching,
-                              refit_last_layer, knowledge_transfer_loss, perturbation_sweep, attack_directions, rmse,
+                              refit_last_layer, transfer_rmse, perturbation_sweep, attack_directions, rmse,
                               train_sigmoid_net)
 
 @pytest.fixture(scope='module')
@@ -39,10 +39,10 @@ def reference_metrics(f_s, f_t, X, level):
     C = sum(s @ s.T for s in Js) / N
     A = P @ torch.linalg.pinv(C)
     gm = math.sqrt(sum(((t - A @ s)**2).sum().item() for t, s in zip(Jt, Js)) / N)
-    return dict(alpha1_s_t=acc['a_st'] / N, alpha1_t_s=acc['a_ts'] / N,
-                alpha2_s_t=(acc['Y_st'] / N).norm().item(), alpha2_t_s=(acc['Y_ts'] / N).norm().item(),
-                alpha12_s_t=(acc['C_st'] / N).norm().item(), alpha12_t_s=(acc['C_ts'] / N).norm().item(),
-                grad_matching=gm)
+    return {'alpha1 S->T': acc['a_st'] / N, 'alpha1 T->S': acc['a_ts'] / N,
+            'alpha2 S->T': (acc['Y_st'] / N).norm().item(), 'alpha2 T->S': (acc['Y_ts'] / N).norm().item(),
+            'alpha12 S->T': (acc['C_st'] / N).norm().item(), 'alpha12 T->S': (acc['C_ts'] / N).norm().item(),
+            'grad_matching': gm}
 
 @pytest.mark.parametrize('level', [0, 1, 3])
 def test_vectorised_metrics_match_per_point_loop(small, level):
@@ -57,8 +57,8 @@ def test_level_beyond_rank_is_a_null_direction(small):
     got = synthetic_metrics(f_s, f_t, data.X, data.Y, level=4)
     J_s = f_s.jacobian(data.X).double()
     assert (J_s @ attack_directions(J_s, 4)[..., None]).abs().max() < 1e-12
-    assert got['alpha2_s_t'] == 0 and got['alpha12_s_t'] == 0 and got['alpha2_t_s'] == 0
-    assert 0 <= got['alpha1_s_t'] <= 1
+    assert got['alpha2 S->T'] == 0 and got['alpha12 S->T'] == 0 and got['alpha2 T->S'] == 0
+    assert 0 <= got['alpha1 S->T'] <= 1
 
 def test_refit_matches_official_pinv_solution(small):
     "The official train_by_solving: W2 = Cov(Y, h) Cov(h)^+, b2 = mean(Y) - W2 mean(h)."
