@@ -1,5 +1,6 @@
 """adv_kt.data end to end: the download path (exact CIFAR-10 / STL-10 archive layouts served over localhost HTTP,
 checksums, atomic writes, interrupted transfers), the readers, and the shipped digit file."""
+from dataclasses import replace
 import functools, hashlib, http.server, io, os, pickle, socket, tarfile, threading
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def serve():
     for s in servers: s.shutdown(); s.server_close()
 
 def point(monkeypatch, name, url, md5sum):
-    monkeypatch.setitem(data.SOURCES, name, {**data.SOURCES[name], 'url': url, 'md5': md5sum})
+    monkeypatch.setitem(data.DATASETS, name, replace(data.DATASETS[name], source={**data.DATASETS[name].source, 'url': url, 'md5': md5sum}))
 
 def leftovers(root: Path): return sorted(p.name for p in root.rglob('*') if p.name.endswith('.part'))
 
@@ -94,7 +95,7 @@ def test_cifar10_download_and_read(tmp_path, serve, monkeypatch):
     assert train.images.dtype == torch.uint8 and train.labels.dtype == torch.int64
     assert np.array_equal(train.images.numpy(), x) and np.array_equal(train.labels.numpy(), y)
     assert (root/'cifar-10-python.tar.gz').read_bytes() == archive.read_bytes()
-    assert sorted(p.name for p in (root/'cifar-10-batches-py').iterdir()) == sorted(data.SOURCES['cifar10']['files'])
+    assert sorted(p.name for p in (root/'cifar-10-batches-py').iterdir()) == sorted(data.DATASETS['cifar10'].source['files'])
     assert leftovers(root) == []
     # present now: no network needed, and a subset is renumbered in ascending original order
     point(monkeypatch, 'cifar10', 'http://127.0.0.1:9/unreachable', md5(archive))
@@ -142,7 +143,7 @@ def test_interrupted_download_leaves_nothing(tmp_path, serve, monkeypatch):
         data.get_dataset('cifar10', 'train', root=root, download=True)
     assert list(root.iterdir()) == []
     with pytest.raises(OSError, match=r"connection closed after \d+ of \d+ bytes"):
-        data.download_url(data.SOURCES['cifar10']['url'], root/'x.tar.gz', md5(archive), progress=False)
+        data.download_url(data.DATASETS['cifar10'].source['url'], root/'x.tar.gz', md5(archive), progress=False)
     assert list(root.iterdir()) == []
 
 def test_corrupt_archive_on_disk(tmp_path, serve, monkeypatch):
@@ -167,7 +168,7 @@ def test_missing_dataset_says_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         data.get_dataset('stl10', 'train', root=tmp_path)
     msg = str(e.value)
-    assert 'download=True' in msg and data.SOURCES['stl10']['url'] in msg and str(tmp_path) in msg
+    assert 'download=True' in msg and data.DATASETS['stl10'].source['url'] in msg and str(tmp_path) in msg
     assert list(tmp_path.iterdir()) == []
 
 def test_unreachable_server(tmp_path, monkeypatch):

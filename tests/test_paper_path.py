@@ -78,7 +78,7 @@ def read_csv(path): return list(csv.DictReader(path.open()))
 
 def test_paper_preset_end_to_end_from_a_localhost_mirror(tmp_path, server, monkeypatch):
     base, archives = server
-    official = {n: dict(s) for n, s in data.SOURCES.items()}
+    official = {n: d.source for n, d in data.DATASETS.items()}
     monkeypatch.setenv('ADV_KT_DATA', str(tmp_path/'data'))
     monkeypatch.setenv('ADV_KT_SOURCES', str(mirrors(tmp_path, base, archives)))
     p = tiny_paper()
@@ -90,9 +90,9 @@ def test_paper_preset_end_to_end_from_a_localhost_mirror(tmp_path, server, monke
     root = tmp_path/'data'
     for name, arc in archives.items():
         assert (root/arc.name).read_bytes() == arc.read_bytes()
-        assert all((root/data.SOURCES[name]['folder']/f).is_file() for f in data.SOURCES[name]['files'])
+        assert all((root/data.DATASETS[name].source['folder']/f).is_file() for f in data.DATASETS[name].source['files'])
     assert not [q for q in tmp_path.rglob('*.part')]
-    assert data.SOURCES == official                            # the mirror never touched the default checks
+    assert {n: d.source for n, d in data.DATASETS.items()} == official                            # the mirror never touched the default checks
 
     # experiment 1: five CIFAR-10 sources, a STL-10 reference, FGSM and PGD, both conventions
     e1 = read_csv(out/'adv_to_knowledge.csv')

@@ -1,4 +1,5 @@
 "The reproduction command: bad input, a missing dataset without network, and a run killed midway then resumed."
+from dataclasses import replace
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
@@ -15,8 +16,9 @@ def test_unknown_preset_and_unwritable_output(tmp_path, capsys):
 def test_paper_preset_without_network_says_what_is_missing(tmp_path, monkeypatch, capsys):
     "No CIFAR-10 on disk and no network (an address that refuses): one clear line, nothing half-written."
     monkeypatch.setenv('ADV_KT_DATA', str(tmp_path/'data'))
-    monkeypatch.setitem(data.SOURCES, 'cifar10', {**data.SOURCES['cifar10'], 'url': 'http://127.0.0.1:9/cifar-10-python.tar.gz'})
-    monkeypatch.setitem(data.SOURCES, 'stl10', {**data.SOURCES['stl10'], 'url': 'http://127.0.0.1:9/stl10_binary.tar.gz'})
+    for name, archive in (('cifar10', 'cifar-10-python.tar.gz'), ('stl10', 'stl10_binary.tar.gz')):
+        d = data.DATASETS[name]
+        monkeypatch.setitem(data.DATASETS, name, replace(d, source={**d.source, 'url': f'http://127.0.0.1:9/{archive}'}))
     rc = main(['--preset', 'paper', '--out', str(tmp_path/'out'), '--cache', str(tmp_path/'cache'), '--only', 'adv_to_knowledge', '--no-progress'])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith('adv_kt_reproduce: error:'), err
