@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
+from fastcore.basics import patch
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
 from .core import atomic_write
@@ -19,7 +20,7 @@ from .models import ARCHS, paper_archs
 from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
 
 # %% auto #0
-__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
+__all__ = ['PAPER_100', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
            'paper_exp2_sources', 'get_preset', 'default_preset', 'result_digest', 'cached_json', 'make_attack',
            'eval_data', 'alpha_rows', 'source_model', 'reference_model', 'transfer_model', 'run_adv_to_knowledge',
            'run_knowledge_to_adv', 'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table',
@@ -46,13 +47,13 @@ class Preset:
     pgd_steps:int=50               # PGD steps in experiment 2 (paper: 50)
     exp1_pgd_steps:int=50          # PGD steps in experiment 1 (the paper reports FGSM only there)
     exp2_target:tuple=(0, 1, 2, 3) # experiment 2: the 4 target classes (original indices of `target`)
-    exp2_sources:dict=field(default_factory=dict) # experiment 2: overlap % -> source classes (original indices of `source`)
+    exp2_sources:dict=field(default_factory=dict) # experiment 2: overlap % -> source classes
     download:bool=False            # allow dataset downloads (CIFAR-10 / STL-10)
     synthetic_epochs:int=10_000    # training steps of the synthetic experiment's networks (official: 10,000)
     recipes:dict=field(default_factory=dict) # arch -> how its source training deviates from `source_cfg`
-                                   #   (TrainConfig fields, and `standardize=True` for model-side input standardisation)
+                                   #   (TrainConfig fields; `standardize=True`: standardise inside the model)
     min_source_acc:float=0.0       # a source below this own-task test accuracy (%) is flagged as not learned
-    deviations:tuple=()            # the preset's deviations from the paper, in words (shown on the experiment pages)
+    deviations:tuple=()            # the preset's deviations from the paper, in words (shown on the pages)
 
     def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
     def recipe(self, arch:str, base:TrainConfig)->tuple:
@@ -61,77 +62,57 @@ class Preset:
         std = bool(r.pop('standardize', False))
         return replace(base, **r), std
     def source_recipe(self, arch:str)->tuple: return self.recipe(arch, self.source_cfg)
-    def to_dict(self)->dict:
-        d = asdict(self)
-        for k in ('source_cfg', 'reference_cfg', 'transfer_cfg'): d[k] = getattr(self, k).hyper()
-        d['exp2_sources'] = {str(k): list(v) for k, v in self.exp2_sources.items()}
-        return d
+
+# %% ../nbs/09_experiments.ipynb #6e7cf3bd
+@patch
+def to_dict(self:Preset)->dict:
+    "The preset as JSON-ready values (written next to every result as preset.json)."
+    d = asdict(self)
+    for k in ('source_cfg', 'reference_cfg', 'transfer_cfg'): d[k] = getattr(self, k).hyper()
+    d['exp2_sources'] = {str(k): list(v) for k, v in self.exp2_sources.items()}
+    return d
 
 # %% ../nbs/09_experiments.ipynb #b5bbd8a6
 def overlap_sources(target:tuple,  # the 4 target classes, in the order they enter the sources
                     pool:tuple,    # 4 non-target classes, replaced in this order
                    )->dict:        # overlap in % -> sorted source classes
     "The paper's rule: source k keeps the first k target classes and fills up with the pool's last 4-k."
-    if len(target) != 4 or len(pool) != 4: raise ValueError(f"target and pool need 4 classes each, got {target}, {pool}")
+    if len(target) != 4 or len(pool) != 4:
+        raise ValueError(f"target and pool need 4 classes each, got {target}, {pool}")
     if set(target) & set(pool): raise ValueError(f"target {target} and pool {pool} overlap")
     return {25 * k: tuple(sorted(target[:k] + pool[k:])) for k in range(5)}
 
 PAPER_100 = dict(text=(2, 3, 4, 5), code=(2, 3, 4, 7))
 
 def paper_exp2_sources(hundred:str='text')->dict:
-    "The official CIFAR-10 source class lists; `hundred`: 'text' = {2,3,4,5} (dog) or 'code' = {2,3,4,7} (horse)."
-    if hundred not in PAPER_100: raise ValueError(f"hundred: must be one of {list(PAPER_100)}, got {hundred!r}")
+    "The official CIFAR-10 source class lists; `hundred`: 'text' = {2,3,4,5} (dog), 'code' = {2,3,4,7}."
+    if hundred not in PAPER_100:
+        raise ValueError(f"hundred: must be one of {list(PAPER_100)}, got {hundred!r}")
     s = overlap_sources((2, 3, 4, 5), (0, 1, 8, 9))
     s[100] = PAPER_100[hundred]
     return s
 
-# %% ../nbs/09_experiments.ipynb #57a6a76b
+# %% ../nbs/09_experiments.ipynb #0300a6be
 _DIGITS_EXP2 = overlap_sources((0, 1, 2, 3), (6, 7, 8, 9))
 _DIGITS_DEVIATIONS = (
-    "Domains: MNIST-style digits (4,000 train / 1,000 test) -> UCI digits (1,438 / 359) instead of CIFAR-10 -> STL-10.",
+    "Domains: MNIST-style digits (4,000 train / 1,000 test) -> UCI digits (1,438 / 359) "
+    "instead of CIFAR-10 -> STL-10.",
     "Sizes: AlexNet at width 0.5, ResNet-18 at 0.125, ResNet-50 at 0.0625 (also the reference ResNet-18); "
     "the paper's networks are full width.",
-    "Training length: 10 epochs for sources and references (AlexNet: 20), 5 for the head-only transfer; the paper "
-    "trains 100 and 10 on 50,000 images, and selects epochs on the test set (we: on a validation split).",
+    "Training length: 10 epochs for sources and references (AlexNet: 20), 5 for the head-only transfer; "
+    "the paper trains 100 and 10 on 50,000 images, and selects epochs on the test set "
+    "(we: on a validation split).",
     "No random-crop augmentation on the digit domains: on centred 20x20 digits, pad-4 crops slow convergence "
     "(LeNet 93-95.5% with, 97.8% without, after 10 epochs; the training page measures it).",
     "MLP and AlexNet standardise their inputs inside the network with the source images' pixel mean and std: "
-    "Normalize(0.5, 0.5) centres CIFAR-10 but leaves digits at mean -0.9, and at the paper's learning rate the MLP's "
-    "ReLUs die (training page).",
-    "LeNet and AlexNet (no batch norm) at learning rate 0.05 instead of 0.1, which collapses some seeds to chance "
-    "(at 0.1, 1 of 5 ten-class and 3 of 25 four-class LeNets stayed below 90% in a full digits run).",
+    "Normalize(0.5, 0.5) centres CIFAR-10 but leaves digits at mean -0.9, and at the paper's learning rate "
+    "the MLP's ReLUs die (training page).",
+    "LeNet and AlexNet (no batch norm) at learning rate 0.05 instead of 0.1, which collapses some seeds to "
+    "chance (at 0.1, 1 of 5 ten-class and 3 of 25 four-class LeNets stayed below 90% in a full digits run).",
     "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
 )
 
-PRESETS = dict(
-    smoke=Preset('smoke', 'digits_mnist', 'digits_uci', archs=paper_archs(),
-                 widths=dict(mlp=0.25, alexnet=0.125, resnet18=0.0625, resnet50=0.0625),
-                 reference_arch='lenet', exp2_arch='lenet',
-                 source_cfg=TrainConfig(epochs=1, select='last', progress=False),
-                 reference_cfg=TrainConfig(epochs=3, select='last', progress=False),
-                 transfer_cfg=TrainConfig(epochs=1, select='last', progress=False),
-                 seeds=(0, 1), source_n_train=300, n_eval=64, pgd_steps=5, exp1_pgd_steps=5, exp2_sources=_DIGITS_EXP2,
-                 synthetic_epochs=1000, recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05)),
-                 min_source_acc=50.0),
-    digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=paper_archs(),
-                  widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
-                  reference_arch='resnet18', exp2_arch='lenet',
-                  source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
-                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
-                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False),
-                  seeds=(0, 1, 2, 3, 4), source_n_train=None, n_eval=None, pgd_steps=50, exp1_pgd_steps=5,
-                  exp2_sources=_DIGITS_EXP2, min_source_acc=90.0,
-                  recipes=dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
-                               alexnet=dict(standardize=True, lr=0.05, epochs=20)),
-                  deviations=_DIGITS_DEVIATIONS),
-    paper=Preset('paper', 'cifar10', 'stl10', archs=paper_archs(), widths={},
-                 reference_arch='resnet18', exp2_arch='resnet18',
-                 source_cfg=TrainConfig(epochs=100, select='test'), reference_cfg=TrainConfig(epochs=100, select='test'),
-                 transfer_cfg=TrainConfig(epochs=10, select='test'), seeds=(0,), n_eval=None, pgd_steps=50,
-                 exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'), download=True,
-                 min_source_acc=40.0),
-)
-
+# %% ../nbs/09_experiments.ipynb #42e055f1
 def get_preset(name:str|Preset, # a preset name or a `Preset`
                **overrides,      # fields to replace (e.g. seeds=(0,))
               )->Preset:
@@ -146,7 +127,8 @@ def default_preset()->str:
     return os.environ.get('ADV_KT_PRESET', 'digits')
 
 # %% ../nbs/09_experiments.ipynb #471ce8be
-def _write_json_atomic(obj, path:Path): atomic_write(path, lambda f: json.dump(obj, f, indent=1), binary=False)
+def _write_json_atomic(obj, path:Path):
+    atomic_write(path, lambda f: json.dump(obj, f, indent=1), binary=False)
 
 def result_digest(result)->str:
     "SHA-256 of a JSON-serialisable result in canonical form (recorded with every cached measurement)."
@@ -188,7 +170,7 @@ def make_attack(kind:str, preset:Preset, seed:int, steps:int|None=None):
     raise ValueError(f"attack: must be one of {ATTACK_NAMES}, got {kind!r}")
 
 def eval_data(preset:Preset, classes=None,
-              split:str='test',     # 'test' (the experiments) or 'train' (the labelled sample model selection scores on)
+              split:str='test',     # 'test' (the experiments) or 'train' (model selection's labelled sample)
               n:int|None=None,      # how many (default: the preset's `n_eval`; None there: all)
              )->tuple:
     "Normalised target images of `split` (the first `n` of a fixed permutation) and their labels."
@@ -198,20 +180,23 @@ def eval_data(preset:Preset, classes=None,
     if n: idx = idx[:n]
     return normalize(data.images[idx]), data.labels[idx]
 
-def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, seed:int, cache=None, steps=None)->list:
-    "alpha metrics of `attacked -> measured` (both conventions), filtered on `reference`'s correct predictions."
+def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, seed:int, cache=None,
+               steps=None)->list:
+    "alpha metrics of `attacked -> measured` (both conventions) on the samples `reference` gets right."
     steps = 1 if kind == 'fgsm' else (steps or preset.pgd_steps)
-    spec = dict(kind='alpha', attacked=attacked.key, measured=measured.key, reference=reference.key, attack=kind,
+    spec = dict(kind='alpha', attacked=attacked.key, measured=measured.key, reference=reference.key,
+                attack=kind,
                 pixel_eps=preset.pixel_eps, steps=steps, seed=seed,
                 n_eval=preset.n_eval, target=preset.target, n=len(x), labels_sum=int(y.sum()))
     def run():
-        r = transferability(attacked.model, measured.model, x, attack=make_attack(kind, preset, seed, steps), labels=y,
-                            reference=reference.model, batch_size=128, progress=False)
-        return [{**{k: v for k, v in r.as_convention(c).to_dict().items() if k not in ('attacked', 'measured')},
+        r = transferability(attacked.model, measured.model, x, attack=make_attack(kind, preset, seed, steps),
+                            labels=y, reference=reference.model, batch_size=128, progress=False)
+        drop = ('attacked', 'measured')
+        return [{**{k: v for k, v in r.as_convention(c).to_dict().items() if k not in drop},
                  'attack': kind, 'attack_desc': r.attack} for c in CONVENTIONS]
     return cached_json(spec, run, cache)
 
-# %% ../nbs/09_experiments.ipynb #c93c2287
+# %% ../nbs/09_experiments.ipynb #886d7671
 def source_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None,
                  width:float|None=None,  # default: the preset's width of `arch`
                  epoch_scale:float=1.0,  # train this fraction (or multiple) of the recipe's epochs
@@ -220,8 +205,8 @@ def source_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None,
     cfg, std = p.source_recipe(arch)
     if epoch_scale != 1: cfg = replace(cfg, epochs=max(1, round(cfg.epochs * epoch_scale)))
     return train_source(p.source, arch, classes, width=p.width(arch) if width is None else width,
-                        cfg=replace(cfg, seed=seed), cache=cache, download=p.download, n_train=p.source_n_train,
-                        standardize=std)
+                        cfg=replace(cfg, seed=seed), cache=cache, download=p.download,
+                        n_train=p.source_n_train, standardize=std)
 
 def reference_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None)->'FitResult':
     "The target-domain model of preset `p` (cached): experiment 1's reference, experiment 2's target."
@@ -235,11 +220,12 @@ def transfer_model(p:Preset, source, classes=None, seed:int=0, cache=None)->'Fit
                               download=p.download)
 
 def _base_row(p:Preset, src, kt, ref)->dict:
-    "What every row carries: knowledge transfer, the source's and the reference's own-task accuracy, the flag."
+    "What every row carries: knowledge transfer, the source's and reference's own-task accuracy, the flag."
     return dict(knowledge_transfer=100 * kt.accuracy, source_acc=100 * src.accuracy,
                 source_learned=bool(100 * src.accuracy >= p.min_source_acc), min_source_acc=p.min_source_acc,
                 reference_acc=100 * ref.accuracy)
 
+# %% ../nbs/09_experiments.ipynb #7007be7e
 def run_adv_to_knowledge(preset:str|Preset='digits', # preset name or object
                          cache=None,                  # checkpoint and measurement folder
                          attacks:tuple=ATTACK_NAMES,  # which attacks to measure with
@@ -257,10 +243,11 @@ def run_adv_to_knowledge(preset:str|Preset='digits', # preset name or object
             bar.set_postfix_str(f'seed {seed}: {arch}')
             src = source_model(p, arch, None, seed, cache)
             kt = transfer_model(p, src, None, seed, cache)
-            base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, width=p.width(arch),
-                        direction='T->S', **_base_row(p, src, kt, ref))
+            base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch,
+                        width=p.width(arch), direction='T->S', **_base_row(p, src, kt, ref))
             for kind in attacks:
-                rows += [{**base, **r} for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
+                meas = alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)
+                rows += [{**base, **r} for r in meas]
             bar.update()
     bar.close()
     return rows
@@ -271,19 +258,22 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
                          attacks:tuple=('pgd',),      # the paper uses PGD-50 here
                          progress:bool=True,          # progress bar
                         )->list:                      # one row per seed, overlap, attack and convention
-    "Experiment 2 (S -> T): knowledge transfer accuracy and alpha metrics for sources sharing 0-100% of the target's classes."
+    "Experiment 2 (S -> T): knowledge transfer and alphas of sources sharing 0-100% of the target's classes."
     p = get_preset(preset)
     x, y = eval_data(p, p.exp2_target)
     rows = []
-    bar = tqdm(total=len(p.seeds) * (len(p.exp2_sources) + 1), desc=f'experiment 2 ({p.name})', disable=not progress)
+    bar = tqdm(total=len(p.seeds) * (len(p.exp2_sources) + 1), desc=f'experiment 2 ({p.name})',
+               disable=not progress)
     for seed in p.seeds:
         tgt = reference_model(p, p.exp2_arch, p.exp2_target, seed, cache); bar.update()
         for overlap, classes in p.exp2_sources.items():
             src = source_model(p, p.exp2_arch, classes, seed, cache)
             kt = transfer_model(p, src, p.exp2_target, seed, cache)
             base = dict(experiment='knowledge_to_adv', preset=p.name, seed=seed, overlap=overlap,
-                        source_classes=' '.join(map(str, classes)), direction='S->T', **_base_row(p, src, kt, tgt))
-            for kind in attacks: rows += [{**base, **r} for r in alpha_rows(src, tgt, tgt, x, y, kind, p, seed, cache)]
+                        source_classes=' '.join(map(str, classes)), direction='S->T',
+                        **_base_row(p, src, kt, tgt))
+            for kind in attacks:
+                rows += [{**base, **r} for r in alpha_rows(src, tgt, tgt, x, y, kind, p, seed, cache)]
             bar.update()
     bar.close()
     return rows
@@ -295,7 +285,8 @@ def _key(r): return r['source'] if r['experiment'] == 'adv_to_knowledge' else r[
 def _learned(r)->bool: return bool(r.get('source_learned', True))
 
 def _select(rows, attack, convention, learned_only=False):
-    return [r for r in rows if r['attack'] == attack and r['convention'] == convention and (_learned(r) or not learned_only)]
+    return [r for r in rows if r['attack'] == attack and r['convention'] == convention
+            and (_learned(r) or not learned_only)]
 
 def summarize(rows:list, attack:str, convention:str='official')->list:
     "Per model: mean and std over seeds of knowledge transfer, own-task accuracies and the alpha metrics."
@@ -310,6 +301,7 @@ def summarize(rows:list, attack:str, convention:str='official')->list:
         out.append(d)
     return out
 
+# %% ../nbs/09_experiments.ipynb #aacd2e77
 def correlate(rows:list, attack:str, convention:str='official', n_boot:int=2000,
               learned_only:bool=False,  # only points whose source reached the preset's `min_source_acc`
              )->dict:
@@ -326,20 +318,23 @@ def learned_note(rows:list)->str:
     if not bad: return (f"All {len(pts)} (source, seed) points come from sources that learned their task "
                         f"(own-task test accuracy >= {thr:g}%).")
     which = ', '.join(f"{_key(r)} seed {r['seed']} ({r['source_acc']:.1f}%)" for r in bad)
-    return (f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% own-task test accuracy: "
-            f"{which}.")
+    return (f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% own-task test "
+            f"accuracy: {which}.")
 
 # %% ../nbs/09_experiments.ipynb #ad05614b
-PAPER_TABLE1 = {  # source architecture -> (knowledge transfer %, alpha1, alpha2, alpha1*alpha2), CIFAR-10 -> STL-10, FGSM
-    'mlp': (28.30, 0.346, 0.189, 0.0258), 'lenet': (45.65, 0.324, 0.215, 0.0254), 'alexnet': (55.09, 0.337, 0.205, 0.0268),
+# source architecture -> (knowledge transfer %, alpha1, alpha2, alpha1*alpha2), CIFAR-10 -> STL-10, FGSM
+PAPER_TABLE1 = {
+    'mlp': (28.30, 0.346, 0.189, 0.0258), 'lenet': (45.65, 0.324, 0.215, 0.0254),
+    'alexnet': (55.09, 0.337, 0.205, 0.0268),
     'resnet18': (76.60, 0.538, 0.244, 0.0707), 'resnet50': (77.92, 0.614, 0.234, 0.0899)}
-PAPER_TABLE2 = {  # overlap % -> (alpha1, alpha2, alpha1*alpha2), poster, PGD-50; knowledge transfer not available
-    0: (0.31, 0.15, 0.017), 25: (0.32, 0.31, 0.038), 50: (0.34, 0.36, 0.044), 75: (0.34, 0.31, 0.040), 100: (0.36, 0.36, 0.049)}
+# overlap % -> (alpha1, alpha2, alpha1*alpha2), poster, PGD-50; knowledge transfer not available
+PAPER_TABLE2 = {0: (0.31, 0.15, 0.017), 25: (0.32, 0.31, 0.038), 50: (0.34, 0.36, 0.044),
+                75: (0.34, 0.31, 0.040), 100: (0.36, 0.36, 0.049)}
 def display_name(key)->str:
     "How a row's model is named in tables and figures: the architecture's display name, or the overlap."
     return ARCHS[key].display if key in ARCHS else key if isinstance(key, str) else f'{key}% overlap'
 
-# %% ../nbs/09_experiments.ipynb #255a5b67
+# %% ../nbs/09_experiments.ipynb #ab07805a
 def _pm(m, s, nd): return f"{m:.{nd}f} ± {s:.{nd}f}"
 
 def _src_cell(s:dict)->str:
@@ -347,7 +342,7 @@ def _src_cell(s:dict)->str:
     return _pm(s['source_acc'], s['source_acc_std'], 1) + flag
 
 def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
-    "Markdown table in the paper's format (mean ± std over seeds) with own-task accuracies, next to the published numbers."
+    "Markdown table in the paper's format (mean ± std over seeds), own-task accuracies, published numbers."
     summ = summarize(rows, attack, convention)
     if not summ: raise ValueError(f"rows: no row with attack={attack!r} and convention={convention!r}")
     exp1 = rows[0]['experiment'] == 'adv_to_knowledge'
@@ -367,13 +362,15 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     ref = np.array([r['reference_acc'] for r in {r['seed']: r for r in rows}.values()], float)
     thr = max(r.get('min_source_acc', 0.0) for r in rows)
     role = 'reference model' if exp1 else 'target model'
-    foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's {thr:g}%). "
-            f"The {role}'s own-task test accuracy: {ref.mean():.1f} ± {ref.std(ddof=1) if len(ref) > 1 else 0:.1f}% "
+    sd = ref.std(ddof=1) if len(ref) > 1 else 0
+    foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's "
+            f"{thr:g}%). The {role}'s own-task test accuracy: {ref.mean():.1f} ± {sd:.1f}% "
             f"over {len(ref)} seeds.")
     return head + '\n'.join(lines) + foot
 
+# %% ../nbs/09_experiments.ipynb #129994f5
 def correlation_table(rows:list, attacks=None, convention:str='official', n_boot:int=2000)->str:
-    "Markdown table: each metric's Pearson, Spearman and Kendall correlation with knowledge transfer, 95% intervals."
+    "Markdown table: each metric's Pearson, Spearman, Kendall correlation with knowledge transfer, 95% CIs."
     attacks = attacks or list(dict.fromkeys(r['attack'] for r in rows))
     lines = ["| attack | points | metric | Pearson [95% CI] | Spearman [95% CI] | Kendall [95% CI] |",
              "|---|---|---|---|---|---|"]
@@ -383,11 +380,13 @@ def correlation_table(rows:list, attacks=None, convention:str='official', n_boot
         for only, label in subsets:
             for m, c in correlate(rows, a, convention, n_boot, learned_only=only).items():
                 lines.append(f"| {a} | {label} | {m} | "
-                             + " | ".join(f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in c.values()) + " |")
+                             + " | ".join(f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in c.values())
+                             + " |")
     return '\n'.join(lines)
 
+# %% ../nbs/09_experiments.ipynb #8a1f2bc5
 def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=None):
-    "Each alpha against knowledge transfer: a dot per (model, seed), hollow if its source did not learn; a cross per model."
+    "Each alpha against knowledge transfer: a dot per (model, seed), hollow if its source did not learn."
     import matplotlib.pyplot as plt
     sel = _select(rows, attack, convention)
     summ = {s['model']: s for s in summarize(rows, attack, convention)}
@@ -400,15 +399,17 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
             grp = [r for r in sel if _key(r) == k]
             for ok in (True, False):
                 pts = [r for r in grp if _learned(r) == ok]
-                if pts: a.scatter([r['knowledge_transfer'] for r in pts], [r[m] for r in pts], s=18, alpha=0.6,
-                                  color=col if ok else 'none', edgecolors=col)
+                if pts: a.scatter([r['knowledge_transfer'] for r in pts], [r[m] for r in pts], s=18,
+                                  alpha=0.6, color=col if ok else 'none', edgecolors=col)
             kt, v = [r['knowledge_transfer'] for r in grp], [r[m] for r in grp]
             name = display_name(k)
             label = f"{name} (source acc. {summ[k]['source_acc']:.0f}%)"
-            a.errorbar(np.mean(kt), np.mean(v), xerr=np.std(kt), yerr=np.std(v), fmt='x', color=col, ms=9, label=label)
+            a.errorbar(np.mean(kt), np.mean(v), xerr=np.std(kt), yerr=np.std(v), fmt='x', color=col, ms=9,
+                       label=label)
         try: r_ = f"Pearson {pearson([r[m] for r in sel], [r['knowledge_transfer'] for r in sel]):+.2f}"
         except ValueError: r_ = 'Pearson undefined (constant)'
-        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m, title=f'{m} ({attack}, {convention}); {r_}')
+        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m,
+              title=f'{m} ({attack}, {convention}); {r_}')
     ax[0].legend(fontsize=7, title='hollow: source below threshold', title_fontsize=7)
     fig.tight_layout()
     return fig
