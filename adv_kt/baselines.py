@@ -19,8 +19,10 @@ def _tensor(a, name:str)->Tensor:
     "A CPU tensor from a tensor, an array or a nested list."
     if isinstance(a, Tensor): return a.detach().cpu()
     try: return torch.as_tensor(np.asarray(a))
-    except (TypeError, ValueError, RuntimeError) as e: raise ValueError(f"{name}: cannot be read as a numeric array ({e})") from e
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{name}: cannot be read as a numeric array ({e})") from e
 
+# %% ../nbs/07_baselines.ipynb #efc3849a
 def check_labels(labels,          # target labels: one non-negative integer per sample (tensor, array or list)
                  n:int|None=None, # number of samples they must label (None: any)
                  name:str='labels', # what to call them in messages
@@ -28,30 +30,38 @@ def check_labels(labels,          # target labels: one non-negative integer per 
                 )->tuple:         # (codes 0..K-1 as int64, K = number of classes present)
     "Validate target labels and renumber the classes present as 0..K-1, in ascending order."
     y = _tensor(labels, name)
-    if y.dim() != 1: raise ValueError(f"{name}: must be 1-D (one class per sample), got shape {tuple(y.shape)}")
+    if y.dim() != 1:
+        raise ValueError(f"{name}: must be 1-D (one class per sample), got shape {tuple(y.shape)}")
     if n is not None and len(y) != n: raise ValueError(f"{name}: {len(y)} labels for {n} samples")
     if len(y) == 0: raise ValueError(f"{name}: empty; need at least one labelled sample")
-    if y.dtype == torch.bool or y.is_complex(): raise ValueError(f"{name}: must be integer class indices, got {y.dtype}")
+    if y.dtype == torch.bool or y.is_complex():
+        raise ValueError(f"{name}: must be integer class indices, got {y.dtype}")
     if y.is_floating_point():
         if not torch.isfinite(y).all(): raise ValueError(f"{name}: contain NaN or inf")
-        if not torch.equal(y, y.round()): raise ValueError(f"{name}: must be integer class indices, got fractional values")
-        if (y.abs() > 2 ** 53).any(): raise ValueError(f"{name}: class index {y.abs().max().item():g} is too large")
+        if not torch.equal(y, y.round()):
+            raise ValueError(f"{name}: must be integer class indices, got fractional values")
+        if (y.abs() > 2 ** 53).any():
+            raise ValueError(f"{name}: class index {y.abs().max().item():g} is too large")
     y = y.to(torch.int64)
     if (y < 0).any(): raise ValueError(f"{name}: must be >= 0, got {int(y.min())}")
     classes, codes = torch.unique(y, return_inverse=True)
     if len(classes) < min_classes:
         raise ValueError(f"{name}: need at least {min_classes} distinct classes, got {len(classes)} "
-                         f"({', '.join(map(str, classes.tolist()))}): a score cannot rank transfer to a one-class task")
+                         f"({', '.join(map(str, classes.tolist()))}): "
+                         "a score cannot rank transfer to a one-class task")
     return codes, len(classes)
 
+# %% ../nbs/07_baselines.ipynb #02af4842
 def check_features(features,          # n x D matrix (tensor, array or list)
                    name:str='features',# what to call it in messages
                   )->Tensor:           # float64 copy on the CPU
     "A finite n x D float64 matrix with n >= 2, or a `ValueError` that says what is wrong."
     f = _tensor(features, name)
-    if f.is_complex() or not (f.is_floating_point() or f.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
+    if f.is_complex() or not (f.is_floating_point()
+                              or f.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
         raise ValueError(f"{name}: must be real numbers, got {f.dtype}")
-    if f.dim() != 2: raise ValueError(f"{name}: must be 2-D (samples x dimensions), got shape {tuple(f.shape)}")
+    if f.dim() != 2:
+        raise ValueError(f"{name}: must be 2-D (samples x dimensions), got shape {tuple(f.shape)}")
     if f.shape[0] < 2 or f.shape[1] < 1:
         raise ValueError(f"{name}: need at least 2 samples and 1 dimension, got shape {tuple(f.shape)}")
     f = f.to(torch.float64)
@@ -59,6 +69,7 @@ def check_features(features,          # n x D matrix (tensor, array or list)
     if bad.any(): raise ValueError(f"{name}: NaN or inf in {int(bad.sum())} of {len(f)} samples")
     return f
 
+# %% ../nbs/07_baselines.ipynb #6e2c513f
 def check_probs(probs,              # n x Z softmax outputs over the source classes
                 name:str='probs',   # what to call it in messages
                 tol:float=1e-3,     # allowed deviation of a row sum from 1 (float32 softmax is within 1e-6)
@@ -81,18 +92,20 @@ def leep(probs,   # n x Z softmax outputs of the source model over its SOURCE cl
     y, k = check_labels(labels, len(p), min_classes=2)
     joint = _onehot(y, k).T @ p / len(p)                                   # K x Z: P(y, z)
     pz = joint.sum(0, keepdim=True)
-    cond = torch.where(pz > 0, joint / pz.clamp_min(torch.finfo(p.dtype).tiny), torch.zeros_like(joint))  # P(y | z)
+    cond = torch.where(pz > 0, joint / pz.clamp_min(torch.finfo(p.dtype).tiny),
+                       torch.zeros_like(joint))                                     # P(y | z)
     return (p @ cond.T).gather(1, y[:, None]).log().mean().item()
 
 # %% ../nbs/07_baselines.ipynb #7a40a442
 def nce(source,   # n x Z source predictions (argmax taken), or n source "dummy" labels
         labels,   # n target labels
        )->float:  # -H(Y|Z), in [-H(Y), 0]
-    "Negative conditional entropy of the target labels given the source model's argmax (Tran et al., ICCV 2019)."
+    "Negative conditional entropy of the target labels given the source's argmax (Tran et al., ICCV 2019)."
     s = _tensor(source, 'source')
     if s.dim() == 2: z = torch.unique(check_features(s, 'source').argmax(1), return_inverse=True)[1]
     elif s.dim() == 1: z = check_labels(s, name='source')[0]
-    else: raise ValueError(f"source: must be n x Z predictions or n source labels, got shape {tuple(s.shape)}")
+    else: raise ValueError(f"source: must be n x Z predictions or n source labels, "
+                           f"got shape {tuple(s.shape)}")
     y, k = check_labels(labels, len(z), min_classes=2)
     nz = int(z.max()) + 1
     joint = torch.bincount(z * k + y, minlength=nz * k).reshape(nz, k).to(torch.float64) / len(y)   # Z x K
@@ -105,6 +118,7 @@ def _rank_tol(eig:Tensor)->float:
     "Eigenvalues at or below this are zero (numpy's matrix_rank rule)."
     return eig.max().clamp_min(0).item() * len(eig) * torch.finfo(torch.float64).eps
 
+# %% ../nbs/07_baselines.ipynb #203606b5
 def h_score(features, # n x D penultimate features of the source model on the target data
             labels,   # n target labels
            )->float:  # tr(cov(f)^+ cov(E[f|y])), in [0, min(D, K-1)]
@@ -112,11 +126,12 @@ def h_score(features, # n x D penultimate features of the source model on the ta
     f = check_features(features)
     y, k = check_labels(labels, len(f), min_classes=2)
     f = f - f.mean(0)
-    g = ((_onehot(y, k).T @ f) / torch.bincount(y, minlength=k)[:, None].to(f.dtype))[y]   # class mean of each sample
+    # class mean of each sample
+    g = ((_onehot(y, k).T @ f) / torch.bincount(y, minlength=k)[:, None].to(f.dtype))[y]
     ev, V = torch.linalg.eigh(f.T @ f)
     keep = ev > _rank_tol(ev)
     if not keep.any(): return 0.0                                          # constant features: no information
-    W = V[:, keep] / ev[keep].sqrt()                                       # whitening on the span of the features
+    W = V[:, keep] / ev[keep].sqrt()                                       # whitening on the features' span
     return (W.T @ (g.T @ g) @ W).trace().item()
 
 # %% ../nbs/07_baselines.ipynb #0fde003b
@@ -132,19 +147,22 @@ def log_evidence(features, # n x D feature matrix F
                  alpha,    # prior precision of the weights: a number or a tensor of them
                  beta,     # noise precision: a number or a tensor (broadcast against `alpha`)
                 ):         # log p(y | F, alpha, beta) / n: a float, or a tensor shaped like alpha * beta
-    "The closed-form log evidence of Bayesian linear regression, computed directly (D x D solves and log-determinants)."
+    "The closed-form log evidence of Bayesian linear regression, computed directly (D x D solves, log-dets)."
     F, y = check_features(features), _tensor(y, 'y').to(torch.float64).reshape(-1)
     n, D = F.shape
     scalar = not (isinstance(alpha, Tensor) or isinstance(beta, Tensor))
-    a, b = torch.broadcast_tensors(torch.as_tensor(alpha, dtype=torch.float64), torch.as_tensor(beta, dtype=torch.float64))
+    a, b = torch.broadcast_tensors(torch.as_tensor(alpha, dtype=torch.float64),
+                                   torch.as_tensor(beta, dtype=torch.float64))
     A = a[..., None, None] * torch.eye(D, dtype=F.dtype) + b[..., None, None] * (F.T @ F)
     m = b[..., None] * torch.linalg.solve(A, (F.T @ y).expand(*A.shape[:-1]))
-    ev = (D / 2 * a.log() + n / 2 * b.log() - 0.5 * torch.linalg.slogdet(A)[1] - b / 2 * ((m @ F.T - y) ** 2).sum(-1)
+    ev = (D / 2 * a.log() + n / 2 * b.log() - 0.5 * torch.linalg.slogdet(A)[1]
+          - b / 2 * ((m @ F.T - y) ** 2).sum(-1)
           - a / 2 * (m ** 2).sum(-1) - n / 2 * math.log(2 * math.pi)) / n
     return ev.item() if scalar else ev
 
+# %% ../nbs/07_baselines.ipynb #234d486b
 def _spectrum(F:Tensor, Y:Tensor)->tuple:
-    "Non-zero eigenvalues sigma of F^T F and the squared coordinates of Y's columns along the matching left singular vectors."
+    "Non-zero eigenvalues sigma of F^T F and Y's squared coordinates along the matching left singular vectors"
     n, D = F.shape
     if n >= D:
         sig, V = torch.linalg.eigh(F.T @ F)
@@ -157,12 +175,28 @@ def _spectrum(F:Tensor, Y:Tensor)->tuple:
         sig, x = sig[keep], U[:, keep].T @ Y
     return sig, x ** 2
 
+# %% ../nbs/07_baselines.ipynb #e46027e9
+def _mackay_lambda(s:Tensor, x2:Tensor, perp:Tensor, n:int, floor:Tensor, tol:float, max_iter:int)->tuple:
+    "MacKay's fixed point for lambda = alpha/beta of every column (s: r x 1 eigenvalues): (lambda, steps)."
+    lam, hi, lo = torch.ones(x2.shape[1], dtype=torch.float64), 1e12 * s.max(), 1e-12 * s.max()
+    for it in range(1, max_iter + 1):
+        gamma = (s / (s + lam)).sum(0)
+        m2 = (s * x2 / (s + lam) ** 2).sum(0)                         # |m|^2
+        res2 = (x2 * lam ** 2 / (s + lam) ** 2).sum(0) + perp         # |F m - y|^2
+        new = (gamma / m2.clamp_min(torch.finfo(torch.float64).tiny)) / ((n - gamma) / res2.clamp_min(floor))
+        new = new.clamp(lo, hi)
+        done = bool(((new / lam).log().abs() < tol).all())
+        lam = new
+        if done: break
+    return lam, it
+
+# %% ../nbs/07_baselines.ipynb #49ddbbd1
 def max_evidence(features,          # n x D penultimate features
                  targets,           # n x K real targets (one-hot labels for LogME)
                  tol:float=1e-10,   # stop when every lambda = alpha/beta changes by less than this (relative)
                  max_iter:int=1000, # at most this many fixed-point steps
                 )->Evidence:
-    "Maximum (over alpha, beta) log evidence per sample of Bayesian linear regression of each target column on the features."
+    "Maximum (over alpha, beta) log evidence per sample of Bayesian linear regression of each target column."
     F = check_features(features)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol: must be a finite number > 0, got {tol!r}")
@@ -170,7 +204,8 @@ def max_evidence(features,          # n x D penultimate features
         raise ValueError(f"max_iter: must be an integer >= 1, got {max_iter!r}")
     Y = _tensor(targets, 'targets').to(torch.float64)
     if Y.dim() == 1: Y = Y[:, None]
-    if Y.dim() != 2 or len(Y) != len(F): raise ValueError(f"targets: need shape ({len(F)}, K), got {tuple(Y.shape)}")
+    if Y.dim() != 2 or len(Y) != len(F):
+        raise ValueError(f"targets: need shape ({len(F)}, K), got {tuple(Y.shape)}")
     if not torch.isfinite(Y).all(): raise ValueError("targets: contain NaN or inf")
     n, K = Y.shape
     sig, x2 = _spectrum(F, Y)
@@ -182,16 +217,7 @@ def max_evidence(features,          # n x D penultimate features
     inf = torch.full((K,), math.inf, dtype=torch.float64)
     if len(sig) == 0: return Evidence(null, inf, n / yy.clamp_min(floor), 0)
     s = sig[:, None]
-    lam, hi, lo = torch.ones(K, dtype=torch.float64), 1e12 * sig.max(), 1e-12 * sig.max()
-    for it in range(1, max_iter + 1):
-        gamma = (s / (s + lam)).sum(0)
-        m2 = (s * x2 / (s + lam) ** 2).sum(0)                         # |m|^2
-        res2 = (x2 * lam ** 2 / (s + lam) ** 2).sum(0) + perp         # |F m - y|^2
-        new = (gamma / m2.clamp_min(torch.finfo(torch.float64).tiny)) / ((n - gamma) / res2.clamp_min(floor))
-        new = new.clamp(lo, hi)
-        done = bool(((new / lam).log().abs() < tol).all())
-        lam = new
-        if done: break
+    lam, it = _mackay_lambda(s, x2, perp, n, floor, tol, max_iter)
     # at the fixed point beta = n / (|Fm - y|^2 + lam |m|^2); the evidence in terms of lam and that beta:
     E = ((x2 * lam / (s + lam)).sum(0) + perp).clamp_min(floor)
     beta = n / E
@@ -200,12 +226,13 @@ def max_evidence(features,          # n x D penultimate features
     return Evidence(torch.where(better_null, null, ev), torch.where(better_null, inf, lam * beta),
                     torch.where(better_null, n / yy.clamp_min(floor), beta), it)
 
+# %% ../nbs/07_baselines.ipynb #9dfc3f4d
 def logme(features,          # n x D penultimate features of the source model on the target data
           labels,            # n target labels
           tol:float=1e-10,   # fixed-point tolerance (see `max_evidence`)
           max_iter:int=1000, # fixed-point steps at most
          )->float:           # mean over classes of the maximum log evidence per sample
-    "LogME (You et al., ICML 2021): how well a Bayesian linear model on the features explains the one-hot labels."
+    "LogME (You et al., ICML 2021): how well a Bayesian linear model on the features explains one-hot labels."
     f = check_features(features)
     y, k = check_labels(labels, len(f), min_classes=2)
     return max_evidence(f, _onehot(y, k), tol, max_iter).evidence.mean().item()
@@ -217,11 +244,12 @@ def _coding_rate(Z:Tensor, eps:float)->Tensor:
     G = Z.T @ Z if D <= n else Z @ Z.T
     return 0.5 * torch.log1p(torch.linalg.eigvalsh(G).clamp_min(0) / (n * eps)).sum()
 
+# %% ../nbs/07_baselines.ipynb #bba9473a
 def transrate(features,        # n x D penultimate features of the source model on the target data
               labels,          # n target labels
               eps:float=1e-4,  # distortion of the coding rate (the authors' default)
              )->float:         # R(Z) - mean_k R(Z_k), >= 0 for balanced classes
-    "TransRate (Huang et al., ICML 2022): coding rate of the features minus the mean coding rate within classes."
+    "TransRate (Huang et al., ICML 2022): coding rate of the features minus the mean coding rate per class."
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps: must be a finite number > 0, got {eps!r}")
     Z = check_features(features)

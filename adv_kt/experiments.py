@@ -20,7 +20,7 @@ from .models import ARCHS, paper_archs
 from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
 
 # %% auto #0
-__all__ = ['PAPER_100', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
+__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
            'paper_exp2_sources', 'get_preset', 'default_preset', 'result_digest', 'cached_json', 'make_attack',
            'eval_data', 'alpha_rows', 'source_model', 'reference_model', 'transfer_model', 'run_adv_to_knowledge',
            'run_knowledge_to_adv', 'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table',
@@ -54,6 +54,8 @@ class Preset:
                                    #   (TrainConfig fields; `standardize=True`: standardise inside the model)
     min_source_acc:float=0.0       # a source below this own-task test accuracy (%) is flagged as not learned
     deviations:tuple=()            # the preset's deviations from the paper, in words (shown on the pages)
+    parts:tuple|None=None          # what `adv_kt_reproduce` runs (None: every part)
+    zoo_target:tuple|None=None     # target classes of the model-selection zoo (None: all)
 
     def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
     def recipe(self, arch:str, base:TrainConfig)->tuple:
@@ -94,6 +96,8 @@ def paper_exp2_sources(hundred:str='text')->dict:
 
 # %% ../nbs/09_experiments.ipynb #0300a6be
 _DIGITS_EXP2 = overlap_sources((0, 1, 2, 3), (6, 7, 8, 9))
+_DIGITS_RECIPES = dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
+                       alexnet=dict(standardize=True, lr=0.05, epochs=20))
 _DIGITS_DEVIATIONS = (
     "Domains: MNIST-style digits (4,000 train / 1,000 test) -> UCI digits (1,438 / 359) "
     "instead of CIFAR-10 -> STL-10.",
@@ -110,6 +114,58 @@ _DIGITS_DEVIATIONS = (
     "LeNet and AlexNet (no batch norm) at learning rate 0.05 instead of 0.1, which collapses some seeds to "
     "chance (at 0.1, 1 of 5 ten-class and 3 of 25 four-class LeNets stayed below 90% in a full digits run).",
     "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
+)
+_FASHION_TARGET = (0, 1, 2, 3)   # T-shirt/top, trouser, pullover, dress; pool: sandal, sneaker, bag, ankle boot
+_FASHION_DEVIATIONS = (
+    "One domain: source and target tasks are class subsets of Fashion-MNIST (the same 28x28 grey images, "
+    "padded to 32x32), where the paper transfers between two domains (CIFAR-10 -> STL-10).",
+    "Experiment 2 only (class overlap 0-100%, 4-class LeNets) and the model-selection zoo; sources train "
+    "on a stratified 6,000-image subsample of their classes, the target model on all 24,000 training images "
+    "of its 4 classes; metrics on 1,000 test images of the target classes.",
+    "Training as in the digits preset: 10 epochs, no crops, LeNet and AlexNet at learning rate 0.05, MLP and "
+    "AlexNet standardising their inputs inside the network; head-only transfer for 5 epochs.",
+)
+
+# %% ../nbs/09_experiments.ipynb #17b980a6
+PRESETS = dict(
+    smoke=Preset('smoke', 'digits_mnist', 'digits_uci', archs=paper_archs(),
+                 widths=dict(mlp=0.25, alexnet=0.125, resnet18=0.0625, resnet50=0.0625),
+                 reference_arch='lenet', exp2_arch='lenet',
+                 source_cfg=TrainConfig(epochs=1, select='last', progress=False),
+                 reference_cfg=TrainConfig(epochs=3, select='last', progress=False),
+                 transfer_cfg=TrainConfig(epochs=1, select='last', progress=False),
+                 seeds=(0, 1), source_n_train=300, n_eval=64, pgd_steps=5, exp1_pgd_steps=5,
+                 exp2_sources=_DIGITS_EXP2, synthetic_epochs=1000,
+                 recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05)),
+                 min_source_acc=50.0),
+    digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=paper_archs(),
+                  widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
+                  reference_arch='resnet18', exp2_arch='lenet',
+                  source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False),
+                  seeds=(0, 1, 2, 3, 4), source_n_train=None, n_eval=None, pgd_steps=50, exp1_pgd_steps=5,
+                  exp2_sources=_DIGITS_EXP2, min_source_acc=90.0,
+                  recipes=_DIGITS_RECIPES,
+                  deviations=_DIGITS_DEVIATIONS),
+    paper=Preset('paper', 'cifar10', 'stl10', archs=paper_archs(), widths={},
+                 reference_arch='resnet18', exp2_arch='resnet18',
+                 source_cfg=TrainConfig(epochs=100, select='test'),
+                 reference_cfg=TrainConfig(epochs=100, select='test'),
+                 transfer_cfg=TrainConfig(epochs=10, select='test'), seeds=(0,), n_eval=None, pgd_steps=50,
+                 exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'),
+                 download=True, min_source_acc=40.0),
+    fashion=Preset('fashion', 'fashion_mnist', 'fashion_mnist', archs=paper_archs(),
+                   widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
+                   reference_arch='lenet', exp2_arch='lenet',
+                   source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                   reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                   transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False),
+                   seeds=(0, 1, 2), source_n_train=6000, n_eval=1000, pgd_steps=50, exp1_pgd_steps=5,
+                   exp2_target=_FASHION_TARGET, exp2_sources=overlap_sources(_FASHION_TARGET, (5, 7, 8, 9)),
+                   min_source_acc=80.0, recipes=_DIGITS_RECIPES,
+                   parts=('knowledge_to_adv', 'model_selection'),
+                   zoo_target=_FASHION_TARGET, deviations=_FASHION_DEVIATIONS),
 )
 
 # %% ../nbs/09_experiments.ipynb #42e055f1

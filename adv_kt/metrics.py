@@ -26,10 +26,10 @@ def _check_convention(convention):
 
 @dataclass(frozen=True)
 class Transferability:
-    "Adversarial transferability from the model the attack was made on to the model its deviations are measured on."
+    "Adversarial transferability from the model an attack was made on to the model it is measured on."
     attacked:str        # name of the attacked model (the attack is made on it)
     measured:str        # name of the measured model (its output deviations are measured)
-    ratio:Tensor        # per-sample ||f_T(x+d_S)-f_T(x)|| / ||f_T(x+d_T)-f_T(x)||, float64, one per used sample
+    ratio:Tensor        # per-sample ||f_T(x+d_S)-f_T(x)|| / ||f_T(x+d_T)-f_T(x)||, float64, per used sample
     uw:Tensor           # sum over samples of u w^T (m x d)
     uw_r:Tensor         # sum of ratio * u w^T
     uw_r2:Tensor        # sum of ratio**2 * u w^T
@@ -73,21 +73,22 @@ def as_convention(self:Transferability, convention:str)->Transferability:
 @patch
 def to_dict(self:Transferability)->dict:
     "The numbers and names as plain Python values (for CSV and JSON)."
-    return dict(attacked=self.attacked, measured=self.measured, convention=self.convention, alpha1=self.alpha1,
-                alpha2=self.alpha2, alpha12=self.alpha12, n_used=self.n_used, n_skipped=self.n_skipped,
-                n_misclassified=self.n_misclassified, attack=self.attack)
+    return dict(attacked=self.attacked, measured=self.measured, convention=self.convention,
+                alpha1=self.alpha1, alpha2=self.alpha2, alpha12=self.alpha12, n_used=self.n_used,
+                n_skipped=self.n_skipped, n_misclassified=self.n_misclassified, attack=self.attack)
 
 @patch
 def __repr__(self:Transferability):
-    return (f"Transferability({self.attacked} -> {self.measured}, {self.convention}: alpha1={self.alpha1:.4f}, "
-            f"alpha2={self.alpha2:.4f}, alpha12={self.alpha12:.4f}, n_used={self.n_used}, "
-            f"n_skipped={self.n_skipped})")
+    return (f"Transferability({self.attacked} -> {self.measured}, {self.convention}: "
+            f"alpha1={self.alpha1:.4f}, alpha2={self.alpha2:.4f}, alpha12={self.alpha12:.4f}, "
+            f"n_used={self.n_used}, n_skipped={self.n_skipped})")
 
 @patch
 def _repr_markdown_(self:Transferability):
-    attack = f"`{self.attack}`" if self.attack else 'attack not named'   # a code span shows names like <lambda>
-    return (f"**Transferability {self.attacked} &rarr; {self.measured}** ({self.convention} convention; {attack})\n\n"
-            "| alpha1 | alpha2 | alpha1*alpha2 | used | skipped | misclassified |\n|---|---|---|---|---|---|\n"
+    attack = f"`{self.attack}`" if self.attack else 'attack not named'   # a code span shows <lambda> as is
+    return (f"**Transferability {self.attacked} &rarr; {self.measured}** ({self.convention} convention; "
+            f"{attack})\n\n| alpha1 | alpha2 | alpha1*alpha2 | used | skipped | misclassified |\n"
+            "|---|---|---|---|---|---|\n"
             f"| {self.alpha1:.4f} &plusmn; {self.alpha1_se():.4f} | {self.alpha2:.4f} | {self.alpha12:.4f} "
             f"| {self.n_used} | {self.n_skipped} | {self.n_misclassified} |")
 
@@ -96,9 +97,11 @@ def _batches(x, labels, batch_size):
     "Yield (x, y) batches from a tensor or an iterable; y is None unless labels are asked for."
     if isinstance(x, Tensor):
         if isinstance(labels, Tensor):
-            if labels.shape != (len(x),): raise ValueError(f"labels: need shape ({len(x)},), got {tuple(labels.shape)}")
+            if labels.shape != (len(x),):
+                raise ValueError(f"labels: need shape ({len(x)},), got {tuple(labels.shape)}")
         elif labels is True:
-            raise ValueError("labels=True takes labels from (x, y) batches; x is a Tensor, pass the label tensor")
+            raise ValueError("labels=True takes labels from (x, y) batches; x is a Tensor, "
+                             "pass the label tensor")
         for i in range(0, len(x), batch_size):
             yield x[i:i+batch_size], (labels[i:i+batch_size] if isinstance(labels, Tensor) else None)
     else:
@@ -142,17 +145,18 @@ class _Acc:
     "Streaming sums for one direction."
     def __init__(self): self.ratios, self.sums = [], (0., 0., 0.)
     def add(self, own:Tensor, moved:Tensor, denom:Tensor, scale_own:Tensor, scale_moved:Tensor):
-        "own: attacked model's deviation; moved: the measured model's under it; denom: the measured model's own."
+        "own: attacked model's deviation; moved: the measured model's under it; denom: measured model's own."
         r = moved.norm(dim=1) / denom.norm(dim=1)
         self.ratios.append(r)
         sums = outer_sums(unit_rows(own, scale_own), unit_rows(moved, scale_moved), r)
         self.sums = tuple(a + b for a, b in zip(self.sums, sums))
     def result(self, attacked, measured, n_skipped, n_mis, convention, attack):
         if not self.ratios or sum(len(r) for r in self.ratios) == 0:
-            raise ValueError(f"x: no usable sample ({n_skipped} with a zero or non-finite own-attack deviation, "
+            raise ValueError(f"x: no usable sample ({n_skipped} with a zero or non-finite own-attack "
+                             "deviation, "
                              f"{n_mis} misclassified by the reference model)")
-        return Transferability(attacked, measured, torch.cat(self.ratios).cpu(), *(s.cpu() for s in self.sums),
-                               n_skipped, n_mis, convention, attack)
+        return Transferability(attacked, measured, torch.cat(self.ratios).cpu(),
+                               *(s.cpu() for s in self.sums), n_skipped, n_mis, convention, attack)
 
 # %% ../nbs/02_metrics.ipynb #49cb77dd
 def _attack(attack, model, x, name):
@@ -167,7 +171,7 @@ def _attack(attack, model, x, name):
     return x_adv, clean
 
 def _adv_forward(model, xs, n, name, clean, device):
-    "Outputs on several adversarial batches in one call (eval mode: no batch statistics, so joining batches is exact)."
+    "Outputs on several adversarial batches in one call (eval mode: no batch statistics, joining is exact)."
     out = model(torch.cat([t.to(device) for t in xs]))
     if out.dim() != 2 or out.shape[0] != n * len(xs) or out.shape[1] != clean.shape[1]:
         check_outputs(out, n * len(xs), name)
@@ -177,7 +181,7 @@ def _name(model, default): return getattr(model, 'name', None) or default
 
 # %% ../nbs/02_metrics.ipynb #e411d2b2
 def _deviations(model_a, model_b, xb, attack, both):
-    "Clean outputs and the four deviations of one batch: a0, b0, d_aa, d_ab, d_bb, d_ba (d_ba None unless `both`)."
+    "Clean outputs and the four deviations of one batch: a0, b0, d_aa, d_ab, d_bb, d_ba (None unless `both`)."
     n, same = len(xb), model_a is model_b
     da, db = model_device(model_a, xb), model_device(model_b, xb)
     xa, a0 = _attack(attack, model_a, xb.to(da), 'model_a')
@@ -201,8 +205,9 @@ def _label_keep(yb, reference, model_a, model_b, a0, b0, xb)->Tensor:
     "Samples `reference` classifies correctly (its outputs reused when it is one of the two models)."
     ref = a0 if reference is model_a else b0 if reference is model_b else _reference_outputs(reference, xb)
     if yb.is_floating_point() or yb.min() < 0 or yb.max() >= ref.shape[1]:
-        raise ValueError(f"labels: must be integer class indices in 0..{ref.shape[1] - 1} (the reference model "
-                         f"has {ref.shape[1]} outputs), got values from {yb.min().item()} to {yb.max().item()}")
+        raise ValueError(f"labels: must be integer class indices in 0..{ref.shape[1] - 1} (the reference "
+                         f"model has {ref.shape[1]} outputs), got values from {yb.min().item()} to "
+                         f"{yb.max().item()}")
     return ref.argmax(1).to(a0.device) == yb.to(a0.device)
 
 def _check_args(convention, labels, reference, batch_size, names):
@@ -210,8 +215,9 @@ def _check_args(convention, labels, reference, batch_size, names):
     if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
     if labels is not None and labels is not False and reference is None:
-        raise ValueError("reference: the label filter keeps the samples that one model classifies correctly; name it "
-                         "with reference=... (the official protocol filters on the target-domain model f_T)")
+        raise ValueError("reference: the label filter keeps the samples that one model classifies correctly; "
+                         "name it with reference=... (the official protocol filters on the target-domain "
+                         "model f_T)")
     if names is not None and not (isinstance(names, (tuple, list)) and len(names) == 2
                                   and all(isinstance(n, str) for n in names)):
         raise ValueError(f"names: must be a pair of two strings (attacked, measured), got {names!r}")
@@ -224,17 +230,20 @@ def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_s
     if na == nb and model_a is not model_b: na, nb = na + '_a', nb + '_b'
     ab, ba = _Acc(), _Acc()
     n_skip = n_mis = 0
-    total = math.ceil(len(x) / batch_size) if isinstance(x, Tensor) else (len(x) if hasattr(x, '__len__') else None)
+    total = (math.ceil(len(x) / batch_size) if isinstance(x, Tensor)
+             else len(x) if hasattr(x, '__len__') else None)
     bar = tqdm(_batches(x, labels, batch_size), total=total, disable=not progress or total == 1,
                desc='transferability', leave=False)
     for xb, yb in bar:
-        if not isinstance(xb, Tensor): raise ValueError(f"x: batches must be Tensors, got {type(xb).__name__}")
+        if not isinstance(xb, Tensor):
+            raise ValueError(f"x: batches must be Tensors, got {type(xb).__name__}")
         a0, b0, d_aa, d_ab, d_bb, d_ba = _deviations(model_a, model_b, xb, attack, both)
         keep = torch.ones(len(xb), dtype=torch.bool, device=a0.device)
         if yb is not None:
             keep = _label_keep(yb, reference, model_a, model_b, a0, b0, xb)
             n_mis += int((~keep).sum())
-        finite = torch.stack([torch.isfinite(t).all(1) for t in (d_aa, d_ab, d_bb, d_ba) if t is not None]).all(0)
+        devs = [t for t in (d_aa, d_ab, d_bb, d_ba) if t is not None]
+        finite = torch.stack([torch.isfinite(t).all(1) for t in devs]).all(0)
         sa, sb = a0.norm(dim=1), b0.norm(dim=1)
         ok = finite & ~zero_rows(d_aa, sa) & ~zero_rows(d_bb, sb)
         n_skip += int((keep & ~ok).sum())
@@ -246,11 +255,11 @@ def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_s
     return (res_ab, ba.result(nb, na, n_skip, n_mis, convention, desc)) if both else res_ab
 
 # %% ../nbs/02_metrics.ipynb #0c833010
-def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in the a -> b result, measured in b -> a
+def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in a -> b, measured in b -> a
                   model_b:nn.Module,     # the other model (e.g. f_T)
-                  x:Tensor|Iterable,     # inputs: a tensor, or an iterable of batches (tensors or (x, y) pairs)
-                  attack:Callable|None=None, # `attack(model, x) -> x_adv`; default `official_pgd(0.1)`, seeded
-                  convention:str='paper',# 'paper' or 'official' (see above); switch later with `as_convention`
+                  x:Tensor|Iterable,     # inputs: a tensor, or an iterable of batches (tensors, (x, y) pairs)
+                  attack:Callable|None=None, # `attack(model, x) -> x_adv`; default: `official_pgd(0.1)`
+                  convention:str='paper',# 'paper' or 'official' (see above); switch with `as_convention`
                   labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
                   reference:nn.Module|None=None, # the model whose correct predictions `labels` keeps
                   batch_size:int=256,    # batch size when x is a tensor
@@ -258,13 +267,14 @@ def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in the
                   progress:bool=True,    # show a progress bar over batches
                  )->tuple:               # (Transferability a -> b, Transferability b -> a)
     "Adversarial transferability in both directions, attacking each model once per batch."
-    return _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both=True)
+    return _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress,
+                    both=True)
 
 # %% ../nbs/02_metrics.ipynb #112ba604
 def transferability(attacked:nn.Module,  # the model the attack is made on
                     measured:nn.Module,  # the model whose output deviations are measured
                     x:Tensor|Iterable,   # target-domain inputs: a tensor, or an iterable of batches
-                    attack:Callable|None=None, # `attack(model, x) -> x_adv`; default `official_pgd(0.1)`, seeded
+                    attack:Callable|None=None, # `attack(model, x) -> x_adv`; default: `official_pgd(0.1)`
                     convention:str='paper', # 'paper' or 'official'
                     labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
                     reference:nn.Module|None=None, # the model the label filter uses (required with `labels`)
@@ -272,5 +282,6 @@ def transferability(attacked:nn.Module,  # the model the attack is made on
                     names:tuple|None=None, # (attacked name, measured name) for the result
                     progress:bool=True,  # show a progress bar over batches
                    )->Transferability:
-    "alpha1, alpha2 and alpha12 of `attacked -> measured`: attacks made on `attacked`, deviations measured on `measured`."
-    return _measure(attacked, measured, x, attack, convention, labels, reference, batch_size, names, progress, both=False)
+    "alpha1, alpha2 and alpha12 of `attacked -> measured`: attacks on `attacked`, deviations of `measured`."
+    return _measure(attacked, measured, x, attack, convention, labels, reference, batch_size, names, progress,
+                    both=False)

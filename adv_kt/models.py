@@ -17,6 +17,7 @@ from torch import Tensor
 # %% ../nbs/04_models.ipynb #9e540a4e
 def _scaled(n:int, width:float)->int: return max(1, int(round(n * width)))
 
+# %% ../nbs/04_models.ipynb #e2147c6e
 class Classifier(nn.Module):
     "Base of the model zoo: `forward(x) = head(features(x))`, `config` rebuilds the model with `get_model`."
     def __init__(self, arch:str, num_classes:int, in_channels:int, width:float, input_stats=None):
@@ -25,7 +26,8 @@ class Classifier(nn.Module):
         if input_stats is not None:
             m, s = (float(v) for v in input_stats)
             if not (math.isfinite(m) and math.isfinite(s) and s > 0):
-                raise ValueError(f"input_stats must be a finite (mean, std) with std > 0, got {input_stats!r}")
+                raise ValueError(f"input_stats must be a finite (mean, std) with std > 0, "
+                                 f"got {input_stats!r}")
             self.config['input_stats'] = [m, s]
     def standardize(self, x:Tensor)->Tensor:
         "`(x - mean) / std` with the model's `input_stats` (identity without)."
@@ -45,7 +47,8 @@ class MLP(Classifier):
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
         super().__init__('mlp', num_classes, in_channels, width, input_stats)
         sizes = [in_channels * 32 * 32] + [_scaled(n, width) for n in (1176, 400, 120, 84)]
-        self.body = nn.Sequential(*[m for a, b in zip(sizes, sizes[1:]) for m in (nn.Linear(a, b), nn.ReLU())])
+        self.body = nn.Sequential(*[m for a, b in zip(sizes, sizes[1:])
+                                    for m in (nn.Linear(a, b), nn.ReLU())])
         self.head = nn.Linear(sizes[-1], num_classes)
     def embed(self, x): return self.body(x.flatten(1))
 
@@ -63,7 +66,7 @@ class LeNet(Classifier):
 
 # %% ../nbs/04_models.ipynb #01c1ace8
 class AlexNet(Classifier):
-    "CIFAR AlexNet (no BN, no dropout): five convolutions, three max-pools, one linear classifier on 256 features."
+    "CIFAR AlexNet (no BN, no dropout): five convolutions, three max-pools, a linear head on 256 features."
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
         super().__init__('alexnet', num_classes, in_channels, width, input_stats)
         c = [_scaled(n, width) for n in (64, 192, 384, 256, 256)]
@@ -80,8 +83,10 @@ class AlexNet(Classifier):
 def _shortcut(in_planes:int, out_planes:int, stride:int)->nn.Module:
     "Identity when shapes match, else a strided 1x1 conv-BN projection (both residual blocks use it)."
     if stride == 1 and in_planes == out_planes: return nn.Sequential()
-    return nn.Sequential(nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False), nn.BatchNorm2d(out_planes))
+    return nn.Sequential(nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False),
+                         nn.BatchNorm2d(out_planes))
 
+# %% ../nbs/04_models.ipynb #97d3c13b
 class BasicBlock(nn.Module):
     "Two 3x3 conv-BN layers with an identity (or 1x1 conv-BN) shortcut."
     expansion = 1
@@ -96,6 +101,7 @@ class BasicBlock(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
+# %% ../nbs/04_models.ipynb #eb77311b
 class Bottleneck(nn.Module):
     "1x1 -> 3x3 -> 1x1 (x4 channels) conv-BN layers with an identity (or 1x1 conv-BN) shortcut."
     expansion = 4
@@ -113,6 +119,7 @@ class Bottleneck(nn.Module):
         out = F.relu(self.bn2(self.conv2(out)))
         return F.relu(self.bn3(self.conv3(out)) + self.shortcut(x))
 
+# %% ../nbs/04_models.ipynb #727460a8
 class ResNet(Classifier):
     "kuangliu's CIFAR ResNet: 3x3 stem, four stages (strides 1, 2, 2, 2), 4x4 average pool, linear head."
     def __init__(self, arch:str, block, num_blocks, num_classes:int=10, in_channels:int=3, width:float=1.0,
@@ -147,17 +154,21 @@ class Arch:
 
 ARCHS = {}
 
-def register_arch(name:str, build:Callable, display:str, feat_dim:int, paper:bool=False, aliases:tuple=())->Arch:
+def register_arch(name:str, build:Callable, display:str, feat_dim:int, paper:bool=False,
+                  aliases:tuple=())->Arch:
     "Add (or replace) an architecture in `ARCHS`."
     if not callable(build): raise ValueError(f"build: must be callable, got {type(build).__name__}")
     ARCHS[name] = Arch(name, build, display, int(feat_dim), paper, tuple(aliases))
     return ARCHS[name]
 
+# %% ../nbs/04_models.ipynb #ef23042b
 register_arch('mlp', MLP, 'Fully Connected (MLP)', 84, True, ('fcnet',))
 register_arch('lenet', LeNet, 'LeNet', 84, True, ('le_net',))
 register_arch('alexnet', AlexNet, 'AlexNet', 256, True)
-register_arch('resnet18', partial(ResNet, 'resnet18', BasicBlock, [2, 2, 2, 2]), 'ResNet18', 512, True, ('res_net18',))
-register_arch('resnet50', partial(ResNet, 'resnet50', Bottleneck, [3, 4, 6, 3]), 'ResNet50', 2048, True, ('res_net50',))
+register_arch('resnet18', partial(ResNet, 'resnet18', BasicBlock, [2, 2, 2, 2]), 'ResNet18', 512, True,
+              ('res_net18',))
+register_arch('resnet50', partial(ResNet, 'resnet50', Bottleneck, [3, 4, 6, 3]), 'ResNet50', 2048, True,
+              ('res_net50',))
 
 def paper_archs()->tuple:
     "The paper's source architectures, in Table 1's order."
@@ -171,22 +182,26 @@ def canonical_arch(arch:str)->str:
     if a is None: raise ValueError(f"unknown architecture {arch!r}; valid names: {', '.join(ARCHS)}")
     return a
 
+# %% ../nbs/04_models.ipynb #c15d1e09
 def get_model(arch:str,           # a name (or alias) in `ARCHS`
               num_classes:int,     # outputs of the head
               in_channels:int=3,   # 3 for photos, 1 for the digit domains
               width:float=1.0,     # multiplier of every hidden size / channel count (1 = the paper's network)
-              input_stats=None,    # (mean, std): standardise inputs inside the model (None: the paper's, no change)
+              input_stats=None,    # (mean, std): standardise inputs inside the model (None: the paper's)
              )->Classifier:        # model for 32x32 inputs with `.head` and `.features(x)`
     "Build a registered architecture for 32x32 inputs."
     arch = canonical_arch(arch)
     for name, v in (('num_classes', num_classes), ('in_channels', in_channels)):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    if isinstance(width, bool) or not isinstance(width, numbers.Real) or not (math.isfinite(width) and width > 0):
+    if (isinstance(width, bool) or not isinstance(width, numbers.Real)
+            or not (math.isfinite(width) and width > 0)):
         raise ValueError(f"width must be a positive number, got {width!r}")
-    kw = dict(num_classes=int(num_classes), in_channels=int(in_channels), width=float(width), input_stats=input_stats)
+    kw = dict(num_classes=int(num_classes), in_channels=int(in_channels), width=float(width),
+              input_stats=input_stats)
     return ARCHS[arch].build(**kw)
 
+# %% ../nbs/04_models.ipynb #0da15653
 def count_params(model:nn.Module)->int:
     "Number of parameters (trainable or not)."
     return sum(p.numel() for p in model.parameters())

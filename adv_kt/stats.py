@@ -28,6 +28,7 @@ def ranks_rows(X:np.ndarray)->np.ndarray:
     "Average ranks (0-based; ties share the mean position) of each row."
     return (X[:, None, :] < X[:, :, None]).sum(-1) + ((X[:, None, :] == X[:, :, None]).sum(-1) - 1) / 2
 
+# %% ../nbs/07a_stats.ipynb #b1c0167e
 def pearson_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
     "Pearson correlation of each row pair; NaN where one side is constant."
     Xc, Yc = X - X.mean(1, keepdims=True), Y - Y.mean(1, keepdims=True)
@@ -35,11 +36,11 @@ def pearson_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
     scale = np.abs(X).max(1) * np.abs(Y).max(1)                     # treat rounding-level spread as constant
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where(den > 1e-12 * scale * X.shape[1], (Xc * Yc).sum(1) / den, np.nan)
-
 def spearman_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
     "Spearman correlation of each row pair (Pearson on average ranks)."
     return pearson_rows(ranks_rows(X), ranks_rows(Y))
 
+# %% ../nbs/07a_stats.ipynb #b3811936
 def kendall_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
     "Kendall's tau-b of each row pair, ties handled; NaN where one side is constant."
     i, j = np.triu_indices(X.shape[1], 1)
@@ -55,15 +56,18 @@ def tau_w_rows(X:np.ndarray, Y:np.ndarray)->np.ndarray:
     i, j = np.triu_indices(n, 1)
     sx, sy = np.sign(X[:, i] - X[:, j]), np.sign(Y[:, i] - Y[:, j])
     def one(A, B):
-        # importance rank: 0 = largest A, ties broken by largest B, exact duplicates by position (same tau either way)
-        ahead = (A[:, None, :] > A[:, :, None]) | ((A[:, None, :] == A[:, :, None]) & (B[:, None, :] > B[:, :, None]))
-        dup = (A[:, None, :] == A[:, :, None]) & (B[:, None, :] == B[:, :, None]) & np.tri(n, k=-1, dtype=bool)
+        # importance rank: 0 = largest A, ties broken by largest B,
+        # exact duplicates by position (same tau either way)
+        gt, eq = A[:, None, :] > A[:, :, None], A[:, None, :] == A[:, :, None]
+        ahead = gt | (eq & (B[:, None, :] > B[:, :, None]))
+        dup = eq & (B[:, None, :] == B[:, :, None]) & np.tri(n, k=-1, dtype=bool)
         w = 1.0 / ((ahead | dup).sum(-1) + 1.0)
         W = w[:, i] + w[:, j]
         with np.errstate(invalid='ignore', divide='ignore'):
             return (W * sx * sy).sum(1) / np.sqrt((W * sx * sx).sum(1) * (W * sy * sy).sum(1))
     return (one(X, Y) + one(Y, X)) / 2
 
+# %% ../nbs/07a_stats.ipynb #34e7ace7
 def regret_rows(S:np.ndarray, A:np.ndarray)->np.ndarray:
     "Top-1 regret of each row: best accuracy minus the (mean) accuracy of the top-scored candidate(s)."
     top = S == S.max(1, keepdims=True)
@@ -75,35 +79,31 @@ def _one(rows_fn, x, y, what:str, min_n:int=2)->float:
     v = float(rows_fn(x[None], y[None])[0])
     if not math.isfinite(v): raise ValueError(f"x, y: {what} is undefined when one side is constant")
     return v
-
 def pearson(x:Sequence, y:Sequence)->float:
     "Pearson correlation of two sequences."
     return _one(pearson_rows, x, y, 'a correlation')
-
 def spearman(x:Sequence, y:Sequence)->float:
     "Spearman rank correlation (Pearson on average ranks)."
     return _one(spearman_rows, x, y, 'a correlation')
-
 def kendall(x:Sequence, y:Sequence)->float:
     "Kendall's tau-b (ties on either side handled)."
     return _one(kendall_rows, x, y, 'a correlation')
 
+# %% ../nbs/07a_stats.ipynb #47d39c44
 def weighted_tau(x:Sequence, # scores, one per candidate
                  y:Sequence, # accuracies (or any second ranking), same order
                 )->float:    # additive hyperbolic weighted tau in [-1, 1]
-    "Vigna's additive hyperbolic weighted Kendall tau, averaged over the rankings by x and by y (scipy's default)."
+    "Vigna's additive hyperbolic weighted Kendall tau, averaged over the rankings by x and by y (as scipy)."
     return _one(tau_w_rows, x, y, 'weighted tau')
-
 def top1_regret(scores:Sequence,   # scores, one per candidate
                 accuracy:Sequence, # fine-tuned accuracies, same order
                )->float:           # best accuracy - accuracy of the top-scored candidate(s)
-    "Accuracy lost by fine-tuning the top-scored candidate instead of the best one (ties at the top: their mean)."
+    "Accuracy lost by fine-tuning the top-scored candidate instead of the best one (ties at the top: mean)."
     return _one(regret_rows, scores, accuracy, 'regret', min_n=1)
 
 # %% ../nbs/07a_stats.ipynb #6d8016c5
 CORRELATION_ROWS = dict(pearson=pearson_rows, spearman=spearman_rows, kendall=kendall_rows)
 RANKING_ROWS = dict(tau_w=tau_w_rows, pearson=pearson_rows, spearman=spearman_rows, regret=regret_rows)
-
 def bootstrap(stats:dict,       # name -> row-wise statistic
               x, y,             # paired values (checked by the caller)
               n_boot:int=2000,  # resamples
@@ -122,6 +122,7 @@ def bootstrap(stats:dict,       # name -> row-wise statistic
         out[name] = (float(v[0]), float(lo), float(hi), len(boots))
     return out
 
+# %% ../nbs/07a_stats.ipynb #fde998d5
 def correlations(x, y,            # paired values (e.g. alpha and knowledge transfer over models and seeds)
                  n_boot:int=2000, # bootstrap resamples
                  seed:int=0,      # seed of the resampling

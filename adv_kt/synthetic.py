@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn, Tensor
+from fastcore.basics import patch
 from .metrics import unit_rows, outer_sums
 from .stats import pearson_rows
 
@@ -30,7 +31,8 @@ def _check_tensor(t, name:str, shape:tuple, dims:tuple):
         raise ValueError(f"`{name}` must be {len(shape)}-D with shape {want}, got shape {tuple(t.shape)}")
     for size, want_size, dim in zip(t.shape, shape, dims):
         if want_size is not None and size != want_size:
-            raise ValueError(f"`{name}` must have shape {want} with {dim} = {want_size}, got shape {tuple(t.shape)}")
+            raise ValueError(f"`{name}` must have shape {want} with {dim} = {want_size}, "
+                             f"got shape {tuple(t.shape)}")
 
 def _check_level(level, n:int):
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < n:
@@ -52,6 +54,7 @@ class RBFData:
         return (f"RBFData(N={self.X.shape[0]}, n={self.X.shape[1]}, d={self.Y.shape[1]}, "
                 f"num_features={self.mu.shape[0]}, num_centers={self.centers.shape[0]})")
 
+# %% ../nbs/06_synthetic.ipynb #fa033589
 def rbf_features(X:Tensor,      # inputs, N x n
                  mu:Tensor,     # RBF centres, num_features x n
                  sigma2:Tensor, # RBF widths sigma_i^2, num_features
@@ -60,6 +63,7 @@ def rbf_features(X:Tensor,      # inputs, N x n
     sq = (X.square().sum(1, keepdim=True) - 2 * X @ mu.T + mu.square().sum(1)).clamp_min(0)
     return torch.exp(-sq / sigma2)
 
+# %% ../nbs/06_synthetic.ipynb #00dfea59
 def make_rbf_data(n:int=50,            # input dimension
                   d:int=10,            # output dimension
                   num_features:int=100,# number of RBF features of the labelling model
@@ -83,7 +87,7 @@ def make_rbf_data(n:int=50,            # input dimension
 
 # %% ../nbs/06_synthetic.ipynb #0a56b23d
 class SigmoidNet(nn.Module):
-    "One-hidden-layer sigmoid network f(x) = W2 sigmoid(W1 x + b1) + b2, applied to the rows of an N x n input."
+    "One-hidden-layer sigmoid network f(x) = W2 sigmoid(W1 x + b1) + b2, on the rows of an N x n input."
     def __init__(self,
                  W1:Tensor, # hidden weights, m x n
                  b1:Tensor, # hidden bias, m
@@ -110,21 +114,26 @@ class SigmoidNet(nn.Module):
     m = property(lambda self: self.W1.shape[0], doc="hidden width")
     d = property(lambda self: self.W2.shape[0], doc="output dimension")
 
-    def hidden(self, X:Tensor)->Tensor:
-        "Hidden features sigmoid(W1 x + b1) of every row of `X`: N x m."
-        _check_tensor(X, 'X', (None, self.n), ('N', 'n'))
-        return torch.sigmoid(torch.addmm(self.b1, X.to(self.W1.dtype), self.W1.T))
+# %% ../nbs/06_synthetic.ipynb #87a524cd
+@patch
+def hidden(self:SigmoidNet, X:Tensor)->Tensor:
+    "Hidden features sigmoid(W1 x + b1) of every row of `X`: N x m."
+    _check_tensor(X, 'X', (None, self.n), ('N', 'n'))
+    return torch.sigmoid(torch.addmm(self.b1, X.to(self.W1.dtype), self.W1.T))
 
-    def forward(self, X:Tensor)->Tensor:
-        "Outputs of every row of `X`: N x d."
-        return torch.addmm(self.b2, self.hidden(X), self.W2.T)
+@patch
+def forward(self:SigmoidNet, X:Tensor)->Tensor:
+    "Outputs of every row of `X`: N x d."
+    return torch.addmm(self.b2, self.hidden(X), self.W2.T)
 
-    def jacobian(self, X:Tensor)->Tensor:
-        "Exact Jacobians W2 diag(sigmoid'(W1 x + b1)) W1 of every row of `X`: N x d x n."
-        h = self.hidden(X)
-        return (self.W2 * (h * (1 - h))[:, None, :]) @ self.W1
+@patch
+def jacobian(self:SigmoidNet, X:Tensor)->Tensor:
+    "Exact Jacobians W2 diag(sigmoid'(W1 x + b1)) W1 of every row of `X`: N x d x n."
+    h = self.hidden(X)
+    return (self.W2 * (h * (1 - h))[:, None, :]) @ self.W1
 
-    def extra_repr(self): return f"n={self.n}, m={self.m}, d={self.d}, dtype={self.W1.dtype}"
+@patch
+def extra_repr(self:SigmoidNet): return f"n={self.n}, m={self.m}, d={self.d}, dtype={self.W1.dtype}"
 
 # %% ../nbs/06_synthetic.ipynb #b7352673
 def rmse(net:SigmoidNet, # network to evaluate
@@ -137,6 +146,7 @@ def rmse(net:SigmoidNet, # network to evaluate
     with torch.no_grad():
         return ((net(X) - Y.to(net.W1.dtype)).square().sum() / len(Y)).sqrt().item()
 
+# %% ../nbs/06_synthetic.ipynb #695b4d3f
 def mse_loss_and_grads(net:SigmoidNet, # network whose parameters the gradients are for
                        X:Tensor,       # inputs, N x n
                        Y:Tensor,       # targets, N x d
@@ -151,13 +161,15 @@ def mse_loss_and_grads(net:SigmoidNet, # network whose parameters the gradients 
         D = (r @ net.W2).mul_(H).mul_(1 - H)
         return loss.item(), [D.T @ X, D.sum(0), r.T @ H, r.sum(0)]
 
+# %% ../nbs/06_synthetic.ipynb #93eb697f
 def train_sigmoid_net(net:SigmoidNet,       # network, trained in place
                       X:Tensor,             # inputs, N x n
                       Y:Tensor,             # targets, N x d
                       epochs:int=10_000,    # full-batch steps (the official code's number)
                       lr:float=0.2,         # learning rate of W1
                       momentum:float=0.9,   # heavy-ball momentum
-                      lr_other:float|None=None, # learning rate of b1, W2, b2; None = lr**2, the official code's effective rate
+                      lr_other:float|None=None, # learning rate of b1, W2, b2; None = lr**2,
+                                                #   the official code's effective rate
                       record_every:int=100, # record the RMSE every this many epochs
                      )->Tensor:             # RMSE before epochs 0, record_every, ..., and after the last one
     "Full-batch gradient descent with momentum on the squared error, as the official synthetic code trains."
@@ -196,20 +208,22 @@ def refit_last_layer(net:SigmoidNet, # source network; W1, b1 are kept
         W2 = torch.linalg.lstsq(H - h_mean, Y - y_mean, driver='gelsd').solution.T
         return SigmoidNet(W1, b1, W2, y_mean - W2 @ h_mean)
 
+# %% ../nbs/06_synthetic.ipynb #7772bfea
 def transfer_rmse(source:SigmoidNet, # source network
-                            X:Tensor,          # target-task inputs, N x n
-                            Y:Tensor,          # target-task labels, N x d
-                           )->float:           # RMSE after refitting the source's last layer
+                  X:Tensor,          # target-task inputs, N x n
+                  Y:Tensor,          # target-task labels, N x d
+                 )->float:           # RMSE after refitting the source's last layer
     "RMSE of the source on the target task after the closed-form refit of its last layer."
     return rmse(refit_last_layer(source, X, Y), X, Y)
 
 # %% ../nbs/06_synthetic.ipynb #0f65bb86
 def _right_singular(J:Tensor, level:int)->tuple:
-    "Right singular vectors of every J[k] (N x n x k, columns by decreasing singular value) and the singular values."
+    "Right singular vectors of every J[k] (N x n x k, by decreasing singular value) and the singular values."
     full = level >= min(J.shape[-2:])
     V, S, _ = torch.linalg.svd(J.mT, full_matrices=full)   # J^T = V S U^T
     return V, S
 
+# %% ../nbs/06_synthetic.ipynb #a03730aa
 def attack_directions(J:Tensor,    # Jacobians, N x d x n
                     level:int=0, # 0 = top singular direction (optimal L2 attack), up to n-1
                    )->Tensor:    # unit attack directions, N x n
@@ -224,10 +238,13 @@ def _one_way(J_a, V_a, top_a, J_b, top_b, level):
     v = V_a[..., level][..., None]                    # N x n x 1
     dev_a, dev_b = (J_a @ v)[..., 0], (J_b @ v)[..., 0]   # Delta_{a->a}, Delta_{a->b}
     ratio = dev_b.norm(dim=-1) / top_b                # per-point alpha1
-    uw, uw_r, _ = outer_sums(unit_rows(dev_a, top_a), unit_rows(dev_b, top_b), ratio)   # adv_kt.metrics' rule
+    # adv_kt.metrics' rule
+    uw, uw_r, _ = outer_sums(unit_rows(dev_a, top_a), unit_rows(dev_b, top_b), ratio)
     N = len(v)
-    return ratio.mean().item(), torch.linalg.matrix_norm(uw / N).item(), torch.linalg.matrix_norm(uw_r / N).item()
+    return (ratio.mean().item(), torch.linalg.matrix_norm(uw / N).item(),
+            torch.linalg.matrix_norm(uw_r / N).item())
 
+# %% ../nbs/06_synthetic.ipynb #e09128a7
 def grad_matching(J_s:Tensor, # source Jacobians, N x m x n
                   J_t:Tensor, # target Jacobians, N x d x n
                  )->float:    # sqrt(mean_x ||J_t - A J_s||_F^2) at the least-squares A
@@ -238,6 +255,7 @@ def grad_matching(J_s:Tensor, # source Jacobians, N x m x n
     A = P @ torch.linalg.pinv(C, hermitian=True)
     return (J_t - A @ J_s).square().sum((1, 2)).mean().sqrt().item()
 
+# %% ../nbs/06_synthetic.ipynb #ad10b76d
 def _jacobian_metrics(J_s, J_t, levels, V_t=None, S_t=None):
     "Metrics at several levels from one SVD per model; V_t, S_t may be passed in to reuse the target's SVD."
     V_s, S_s = _right_singular(J_s, max(levels))
@@ -250,17 +268,19 @@ def _jacobian_metrics(J_s, J_t, levels, V_t=None, S_t=None):
                       'alpha12 S->T': c_st, 'alpha12 T->S': c_ts}
     return out
 
+# %% ../nbs/06_synthetic.ipynb #adffeb3c
 def jacobian_metrics(J_s:Tensor,   # source Jacobians, N x m x n
                      J_t:Tensor,   # target Jacobians, N x d x n
                      level:int=0,  # attack level: 0 = top singular direction, up to n-1
                     )->dict:       # alpha1/alpha2/alpha12 in both directions and grad_matching
-    "The synthetic experiment's adversarial transferability metrics and gradient matching distance from exact Jacobians."
+    "The synthetic experiment's adversarial transferability metrics and gradient matching distance."
     _check_tensor(J_s, 'J_s', (None, None, None), ('N', 'm', 'n'))
     _check_tensor(J_t, 'J_t', (J_s.shape[0], None, J_s.shape[2]), ('N', 'd', 'n'))
     _check_level(level, J_s.shape[2])
     J_s, J_t = J_s.double(), J_t.double()
     return {**_jacobian_metrics(J_s, J_t, [level])[level], 'grad_matching': grad_matching(J_s, J_t)}
 
+# %% ../nbs/06_synthetic.ipynb #27ae9d6b
 def _jac64(net, X):
     "Float64 Jacobians of `net` at the rows of `X` (the network itself is left as it is)."
     with torch.no_grad():
@@ -268,18 +288,20 @@ def _jac64(net, X):
 
 def _check_pair(f_s, f_t, X, Y):
     for f, k in ((f_s, 'f_s'), (f_t, 'f_t')):
-        if not isinstance(f, SigmoidNet): raise ValueError(f"`{k}` must be a SigmoidNet, got {type(f).__name__}")
+        if not isinstance(f, SigmoidNet):
+            raise ValueError(f"`{k}` must be a SigmoidNet, got {type(f).__name__}")
     if f_s.n != f_t.n: raise ValueError(f"`f_s` takes {f_s.n} inputs but `f_t` takes {f_t.n}")
     _check_tensor(X, 'X', (None, f_t.n), ('N', 'n'))
     _check_tensor(Y, 'Y', (X.shape[0], f_t.d), ('N', 'd'))
 
+# %% ../nbs/06_synthetic.ipynb #73c0012b
 def synthetic_metrics(f_s:SigmoidNet, # source network
                       f_t:SigmoidNet, # target (reference) network
                       X:Tensor,       # target-task inputs, N x n
                       Y:Tensor,       # target-task labels, N x d
                       level:int=0,    # attack level: 0 = top singular direction, up to n-1
                      )->dict:         # the published synthetic quantities, as floats
-    "alpha1, alpha2, alpha12 (both directions), grad_matching, transfer_rmse and target_loss for a source/target pair."
+    "alpha1, alpha2, alpha12 (both directions), grad_matching, transfer_rmse and target_loss of a pair."
     _check_pair(f_s, f_t, X, Y)
     _check_level(level, f_t.n)
     X = X.double()
@@ -299,22 +321,27 @@ class SweepTable:
     columns: dict   # column name -> numpy array, one entry per step
 
     def __getitem__(self, k): return self.columns[k]
-
-    def correlations(self, against:str='transfer_rmse')->dict:
-        "Pearson correlation over the steps of every metric column with column `against`."
-        y = self.columns[against]
-        return {k: float(pearson_rows(self.columns[k][None], y[None])[0]) for k in SWEEP_METRICS if k != against}
-
-    def _repr_markdown_(self):
-        cols = list(self.columns)
-        fmt = lambda k, v: str(int(v)) if k == 'step' else f"{v:.2f}" if k in ('scale', 'total') else f"{v:.4f}"
-        lines = [f"**{self.name}**, attack level {self.level}", '', '| ' + ' | '.join(cols) + ' |',
-                 '|' + '---|' * len(cols)]
-        lines += ['| ' + ' | '.join(fmt(k, self.columns[k][i]) for k in cols) + ' |' for i in range(len(self['step']))]
-        return '\n'.join(lines)
-
     def __repr__(self): return f"SweepTable({self.name!r}, level={self.level}, steps={len(self['step'])})"
 
+# %% ../nbs/06_synthetic.ipynb #2af31661
+@patch
+def correlations(self:SweepTable, against:str='transfer_rmse')->dict:
+    "Pearson correlation over the steps of every metric column with column `against`."
+    y = self.columns[against]
+    return {k: float(pearson_rows(self.columns[k][None], y[None])[0]) for k in SWEEP_METRICS if k != against}
+
+# %% ../nbs/06_synthetic.ipynb #ef94be3a
+@patch
+def _repr_markdown_(self:SweepTable):
+    cols = list(self.columns)
+    fmt = lambda k, v: str(int(v)) if k == 'step' else f"{v:.2f}" if k in ('scale', 'total') else f"{v:.4f}"
+    lines = [f"**{self.name}**, attack level {self.level}", '', '| ' + ' | '.join(cols) + ' |',
+             '|' + '---|' * len(cols)]
+    lines += ['| ' + ' | '.join(fmt(k, self.columns[k][i]) for k in cols) + ' |'
+              for i in range(len(self['step']))]
+    return '\n'.join(lines)
+
+# %% ../nbs/06_synthetic.ipynb #b8e5a3a7
 def perturbation_sweep(target:SigmoidNet,           # target (reference) network f_T, fixed
                        X:Tensor,                    # target-task inputs, N x n
                        Y:Tensor,                    # target-task labels, N x d
@@ -325,7 +352,7 @@ def perturbation_sweep(target:SigmoidNet,           # target (reference) network
                        seed:int=233,                # seed of the perturbation directions (official value)
                        name:str|None=None,          # label of the run
                       )->dict:                      # level -> SweepTable
-    "Perturb the source cumulatively along one random direction and record the synthetic metrics at each step."
+    "Perturb the source cumulatively along one random direction; record the synthetic metrics at each step."
     source = target if source is None else source
     _check_pair(source, target, X, Y)
     levels = tuple(levels)
@@ -344,13 +371,14 @@ def perturbation_sweep(target:SigmoidNet,           # target (reference) network
     rows = {level: [] for level in levels}
     for i in range(num_steps):
         scale = i * scale_step
-        for p, direction in zip(params, directions): p.add_(scale * direction)   # cumulative, as the official loop
+        for p, direction in zip(params, directions): p.add_(scale * direction)   # cumulative, as officially
         f_s = SigmoidNet(*params)
         with torch.no_grad(): J_s = f_s.jacobian(X)
         shared = dict(grad_matching=grad_matching(J_s, J_t), transfer_rmse=transfer_rmse(f_s, X, Y),
                       target_loss=target_loss)
         for level, alphas in _jacobian_metrics(J_s, J_t, levels, V_t, S_t).items():
-            rows[level].append(dict(step=i, scale=scale, total=scale_step * i * (i + 1) / 2, **alphas, **shared))
+            rows[level].append(dict(step=i, scale=scale, total=scale_step * i * (i + 1) / 2,
+                                    **alphas, **shared))
     return {level: SweepTable(name, level, {k: np.array([r[k] for r in rs]) for k in rs[0]})
             for level, rs in rows.items()}
 
@@ -359,12 +387,15 @@ def plot_sweep(table:SweepTable, # one sweep at one level
                ax=None,          # matplotlib axes; a new figure if None
                x:str='scale',    # 'scale' (the increment, as the paper's plot) or 'total'
               ):
-    "The paper-style plot: alpha1, alpha2 (both directions), the knowledge transfer loss and grad matching vs scale."
+    "Paper-style plot: alpha1, alpha2 (both directions), knowledge transfer loss and grad matching vs scale."
     import matplotlib.pyplot as plt
     if ax is None: ax = plt.subplots(figsize=(5, 3.5))[1]
-    styles = {'alpha1 S->T': ('C0', '--', r'$\alpha_1^{S\to T}$'), 'alpha1 T->S': ('C0', '-', r'$\alpha_1^{T\to S}$'),
-              'alpha2 S->T': ('C1', '--', r'$\alpha_2^{S\to T}$'), 'alpha2 T->S': ('C1', '-', r'$\alpha_2^{T\to S}$'),
-              'transfer_rmse': ('C3', '-', 'knowledge transfer loss'), 'grad_matching': ('C2', '-', 'gradient matching')}
+    styles = {'alpha1 S->T': ('C0', '--', r'$\alpha_1^{S\to T}$'),
+              'alpha1 T->S': ('C0', '-', r'$\alpha_1^{T\to S}$'),
+              'alpha2 S->T': ('C1', '--', r'$\alpha_2^{S\to T}$'),
+              'alpha2 T->S': ('C1', '-', r'$\alpha_2^{T\to S}$'),
+              'transfer_rmse': ('C3', '-', 'knowledge transfer loss'),
+              'grad_matching': ('C2', '-', 'gradient matching')}
     for k, (c, ls, label) in styles.items():
         ax.plot(table[x], table[k], color=c, ls=ls, marker='.', label=label)
     ax.set_xlabel('scale of perturbation' if x == 'scale' else 'total perturbation coefficient')

@@ -13,17 +13,19 @@ from .experiments import (Preset, get_preset, cached_json, make_attack, eval_dat
                                  source_model, reference_model, transfer_model)
 from .selection import (SourceScores, score_sources, evaluate_ranking, RankingReport, ALPHA_COLUMNS,
                               SCORERS)
-from .models import paper_archs
+from .models import paper_archs, ARCHS
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['ZOO', 'ZooMember', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns', 'score_zoo', 'ZooStudy',
-           'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores', 'own_attack_gap']
+__all__ = ['ZOO', 'FASHION_ZOO', 'ZOOS', 'ZooMember', 'zoo_members', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns',
+           'score_zoo', 'ZooStudy', 'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores',
+           'own_attack_gap']
 
 # %% ../nbs/12_model_selection.ipynb #6a10c54e
 @dataclass(frozen=True)
 class ZooMember:
-    "One source model of the zoo, relative to a preset: its architecture, and scales of the preset's width and epochs."
-    arch:str                  # 'mlp', 'lenet', 'alexnet', 'resnet18', 'resnet50'
+    "One source model of the zoo: its architecture, and scales of the preset's width and epochs."
+    arch:str                  # a name in `adv_kt.models.ARCHS`
     width_scale:float=1.0     # width = preset width of `arch` x this
     epoch_scale:float=1.0     # epochs = preset source epochs x this (rounded, at least 1)
     classes:tuple|None=None   # source classes (None: all)
@@ -40,26 +42,43 @@ class ZooMember:
         return ' '.join(parts)
 
 ZOO = (*(ZooMember(a) for a in paper_archs()),
-       ZooMember('lenet', width_scale=0.25), ZooMember('lenet', width_scale=2), ZooMember('resnet18', width_scale=2),
-       ZooMember('lenet', epoch_scale=0.1), ZooMember('lenet', epoch_scale=0.3), ZooMember('resnet18', epoch_scale=0.2),
+       ZooMember('lenet', width_scale=0.25), ZooMember('lenet', width_scale=2),
+       ZooMember('resnet18', width_scale=2), ZooMember('lenet', epoch_scale=0.1),
+       ZooMember('lenet', epoch_scale=0.3), ZooMember('resnet18', epoch_scale=0.2),
        ZooMember('lenet', classes=(0, 1, 2, 3, 4)), ZooMember('lenet', classes=(5, 6, 7, 8, 9)),
        ZooMember('resnet18', classes=(0, 2, 4, 6, 8)))
+
+_OTHER = (4, 5, 6, 7, 8, 9)    # Fashion-MNIST's classes outside the fashion preset's 4-class target task
+FASHION_ZOO = (*(ZooMember(a, classes=_OTHER) for a in paper_archs()),
+               ZooMember('lenet', width_scale=0.25, classes=_OTHER),
+               ZooMember('lenet', width_scale=2, classes=_OTHER),
+               ZooMember('resnet18', width_scale=2, classes=_OTHER),
+               ZooMember('lenet', epoch_scale=0.1, classes=_OTHER),
+               ZooMember('lenet', epoch_scale=0.3, classes=_OTHER),
+               ZooMember('resnet18', epoch_scale=0.2, classes=_OTHER), ZooMember('lenet', classes=(4, 6)),
+               ZooMember('lenet', classes=(5, 7, 9)), ZooMember('resnet18', classes=(4, 5, 6)))
+ZOOS = dict(fashion=FASHION_ZOO)   # preset name -> its zoo (others: ZOO)
+
+def zoo_members(preset:Preset)->tuple:
+    "The zoo of a preset: `ZOOS[preset.name]`, else `ZOO`."
+    return ZOOS.get(preset.name, ZOO)
 
 # %% ../nbs/12_model_selection.ipynb #82e6e08f
 def train_zoo(preset:str|Preset='digits',  # preset name or object
               seed:int=0,                  # seed of every training run
-              members:tuple=ZOO,           # the zoo
+              members:tuple|None=None,     # the zoo (default: `zoo_members(preset)`)
               cache=None,                  # checkpoint folder
               progress:bool=True,          # progress bar over members
              )->tuple:                     # ({name: source FitResult}, list of one row per member)
-    "Train (or load) every zoo member on the source domain and transfer its head to the target: the ground truth."
+    "Train (or load) every zoo member on the source domain, transfer its head to the target (ground truth)."
     p = get_preset(preset)
+    members = zoo_members(p) if members is None else members
     names = [m.name for m in members]
     if len(set(names)) != len(names): raise ValueError(f"members: names must be unique, got {names}")
     sources, rows = {}, []
     for m in tqdm(members, desc=f'zoo ({p.name}, seed {seed})', disable=not progress):
         src = source_model(p, m.arch, m.classes, seed, cache, width=m.width(p), epoch_scale=m.epoch_scale)
-        kt = transfer_model(p, src, None, seed, cache)
+        kt = transfer_model(p, src, p.zoo_target, seed, cache)
         sources[m.name] = src
         rows.append(dict(candidate=m.name, arch=m.arch, width=m.width(p), epochs=m.epochs(p),
                          classes='all' if m.classes is None else ' '.join(map(str, m.classes)),
@@ -67,32 +86,38 @@ def train_zoo(preset:str|Preset='digits',  # preset name or object
                          train_seconds=src.history.seconds, transfer_seconds=kt.history.seconds))
     return sources, rows
 
-# %% ../nbs/12_model_selection.ipynb #10e5f837
+# %% ../nbs/12_model_selection.ipynb #687f19f3
 def _scores_to_json(s:SourceScores)->dict:
     return dict(names=s.names, values=s.values, seconds=s.seconds, n_alpha=s.n_alpha, info=s.info,
                 skipped=[[n, k, why] for (n, k), why in s.skipped.items()])
 
 def _scores_from_json(d:dict)->SourceScores:
-    return SourceScores(d['names'], d['values'], d['seconds'], d['n_alpha'], {(n, k): why for n, k, why in d['skipped']}, d['info'])
+    return SourceScores(d['names'], d['values'], d['seconds'], d['n_alpha'],
+                        {(n, k): why for n, k, why in d['skipped']}, d['info'])
 
 def merge_scores(parts:list)->SourceScores:
     "One `SourceScores` from several over disjoint candidates with the same columns."
     if not parts: raise ValueError("parts: need at least one SourceScores")
     cols, secs = list(parts[0].values), list(parts[0].seconds)
     for s in parts[1:]:
-        if list(s.values) != cols or list(s.seconds) != secs: raise ValueError("parts: need the same score columns and scorers")
+        if list(s.values) != cols or list(s.seconds) != secs:
+            raise ValueError("parts: need the same score columns and scorers")
     names = [n for s in parts for n in s.names]
     if len(set(names)) != len(names): raise ValueError(f"parts: candidate names repeat: {names}")
     return SourceScores(names, {c: [v for s in parts for v in s.values[c]] for c in cols},
                         {k: [v for s in parts for v in s.seconds[k]] for k in secs},
-                        [v for s in parts for v in s.n_alpha], {k: v for s in parts for k, v in s.skipped.items()},
+                        [v for s in parts for v in s.n_alpha],
+                        {k: v for s in parts for k, v in s.skipped.items()},
                         dict(parts[0].info))
 
+# %% ../nbs/12_model_selection.ipynb #9229289d
 def with_suffix(s:SourceScores, suffix:str)->SourceScores:
-    "The same scores with ` suffix` appended to every alpha column and to the 'alpha' scorer's timing."
-    ren = lambda c: f"{c} {suffix}" if c in ALPHA_COLUMNS or c == 'alpha' else c
-    return SourceScores(s.names, {ren(c): v for c, v in s.values.items()}, {ren(k): v for k, v in s.seconds.items()},
-                        s.n_alpha, {(n, ren(k)): why for (n, k), why in s.skipped.items()}, s.info)
+    "The same scores with ` suffix` appended to every gradient-based column and scorer timing (the alphas)."
+    grad = {k for g in SCORERS.values() if g.needs == 'gradient' for k in (g.name, *g.cols)}
+    ren = lambda c: f"{c} {suffix}" if c in grad else c
+    return SourceScores(s.names, {ren(c): v for c, v in s.values.items()},
+                        {ren(k): v for k, v in s.seconds.items()}, s.n_alpha,
+                        {(n, ren(k)): why for (n, k), why in s.skipped.items()}, s.info)
 
 def join_columns(a:SourceScores, b:SourceScores)->SourceScores:
     "The columns of `a` and `b` side by side (same candidates, different scorers)."
@@ -115,7 +140,7 @@ def score_zoo(reference,                  # FitResult of the target-domain refer
               cache=None,                 # measurement cache
               progress:bool=True,
              )->SourceScores:
-    "All scores of all members: alphas with FGSM, alphas with PGD (preset's experiment-1 steps), and the baselines."
+    "All scores of all members: alphas with FGSM and with PGD (experiment 1's steps), and the baselines."
     steps = preset.exp1_pgd_steps
     def one(name, src, kind):
         spec = dict(kind='zoo_scores', candidate=src.key, reference=reference.key, attack=kind,
@@ -125,19 +150,21 @@ def score_zoo(reference,                  # FitResult of the target-domain refer
         d = cached_json(spec, lambda: _scores_to_json(score_sources(
             reference.model, {name: src.model}, (x, y), attack=make_attack(kind, preset, seed, steps),
             scorers=scorers, seed=seed)), cache)
-        return _scores_from_json({**d, 'names': [name], 'skipped': [[name, k, why] for _, k, why in d['skipped']]})  # the same checkpoint may sit in the zoo under another name
+        # the same checkpoint may sit in the zoo under another name: rename the cached entry
+        skipped = [[name, k, why] for _, k, why in d['skipped']]
+        return _scores_from_json({**d, 'names': [name], 'skipped': skipped})
     fg, pg = [], []
     for name, src in tqdm(sources.items(), desc='scoring', disable=not progress):
         fg.append(one(name, src, 'fgsm')); pg.append(one(name, src, 'pgd'))
     return join_columns(merge_scores(fg), with_suffix(merge_scores(pg), f'(PGD-{steps})'))
 
-# %% ../nbs/12_model_selection.ipynb #8a394b4e
+# %% ../nbs/12_model_selection.ipynb #f9c5b679
 @dataclass
 class ZooStudy:
     "A model-selection study: the zoo's ground truth, every score, and how well each score ranks the zoo."
     preset:str                 # preset name
     seed:int                   # seed of the zoo's training and of the attacks
-    rows:list                  # one dict per member: what it is, source and transfer accuracy, training seconds
+    rows:list                  # one dict per member: what it is, source and transfer accuracy, seconds
     scores:SourceScores        # every score of every member, with seconds per scorer
     report:RankingReport       # weighted tau, Pearson, Spearman, top-1 regret per score column
     info:dict=field(default_factory=dict) # reference accuracy, sample size, wall-clock time
@@ -145,55 +172,63 @@ class ZooStudy:
     @property
     def accuracy(self)->dict: return {r['candidate']: r['knowledge_transfer'] for r in self.rows}
 
-    def table(self)->str:
-        "Markdown: the zoo by decreasing knowledge transfer, with its headline scores."
-        cols = [c for c in ('alpha1 T->S', 'alpha12 T->S', 'alpha1 S->T', 'leep', 'nce', 'h_score', 'logme', 'transrate')
-                if c in self.scores.values]
-        head = '| member | width | epochs | classes | source acc | knowledge transfer | ' + ' | '.join(cols) + ' |\n'
-        head += '|---' * (6 + len(cols)) + '|\n'
-        sc = {c: self.scores.column(c) for c in cols}
-        f = lambda v: '-' if v is None else f"{v:.3g}"
-        return head + '\n'.join(
-            f"| {r['candidate']} | {r['width']:g} | {r['epochs']} | {r['classes']} | {r['source_acc']:.1f} | "
-            f"{r['knowledge_transfer']:.1f} | " + ' | '.join(f(sc[c].get(r['candidate'])) for c in cols) + ' |'
-            for r in sorted(self.rows, key=lambda r: -r['knowledge_transfer']))
-
-    def cost(self)->str:
-        "Markdown: total seconds per scorer over the zoo, next to the cost of fine-tuning every member."
-        tot = {k: sum(v for v in t if v is not None) for k, t in self.scores.seconds.items()}
-        ft = sum(r['transfer_seconds'] for r in self.rows)
-        lines = [f"| {k} | {v:.2f} | {v / ft:.3f} |" for k, v in tot.items()]
-        return ('| scorer | seconds, whole zoo | fraction of fine-tuning time |\n|---|---|---|\n' + '\n'.join(lines) +
-                f"\n| head-only fine-tuning of every member (ground truth) | {ft:.1f} | 1 |")
-
     def _repr_markdown_(self):
-        i = self.info
-        return (f"**Zoo study** (`{self.preset}`, seed {self.seed}): {len(self.rows)} members, knowledge transfer "
-                f"{min(self.accuracy.values()):.1f}-{max(self.accuracy.values()):.1f}%, scored on {i.get('n_score')} target "
-                f"images (reference accuracy {100 * i.get('reference_acc', float('nan')):.1f}%)\n\n" + self.report.markdown())
+        i, acc = self.info, self.accuracy.values()
+        return (f"**Zoo study** (`{self.preset}`, seed {self.seed}): {len(self.rows)} members, knowledge "
+                f"transfer {min(acc):.1f}-{max(acc):.1f}%, scored on {i.get('n_score')} target images "
+                f"(reference accuracy "
+                f"{100 * i.get('reference_acc', float('nan')):.1f}%)\n\n" + self.report.markdown())
 
+# %% ../nbs/12_model_selection.ipynb #0331b8c3
+@patch
+def table(self:ZooStudy)->str:
+    "Markdown: the zoo by decreasing knowledge transfer, with its headline scores."
+    headline = ('alpha1 T->S', 'alpha12 T->S', 'alpha1 S->T', 'leep', 'nce', 'h_score', 'logme', 'transrate')
+    cols = [c for c in headline if c in self.scores.values]
+    head = ('| member | width | epochs | classes | source acc | knowledge transfer | '
+            + ' | '.join(cols) + ' |\n')
+    head += '|---' * (6 + len(cols)) + '|\n'
+    sc = {c: self.scores.column(c) for c in cols}
+    f = lambda v: '-' if v is None else f"{v:.3g}"
+    return head + '\n'.join(
+        f"| {r['candidate']} | {r['width']:g} | {r['epochs']} | {r['classes']} | {r['source_acc']:.1f} | "
+        f"{r['knowledge_transfer']:.1f} | " + ' | '.join(f(sc[c].get(r['candidate'])) for c in cols) + ' |'
+        for r in sorted(self.rows, key=lambda r: -r['knowledge_transfer']))
+
+@patch
+def cost(self:ZooStudy)->str:
+    "Markdown: total seconds per scorer over the zoo, next to the cost of fine-tuning every member."
+    tot = {k: sum(v for v in t if v is not None) for k, t in self.scores.seconds.items()}
+    ft = sum(r['transfer_seconds'] for r in self.rows)
+    lines = [f"| {k} | {v:.2f} | {v / ft:.3f} |" for k, v in tot.items()]
+    return ('| scorer | seconds, whole zoo | fraction of fine-tuning time |\n|---|---|---|\n'
+            + '\n'.join(lines) +
+            f"\n| head-only fine-tuning of every member (ground truth) | {ft:.1f} | 1 |")
+
+# %% ../nbs/12_model_selection.ipynb #d8202096
 def run_model_selection(preset:str|Preset='digits', # preset name or object
                         seed:int=0,                  # seed of the zoo's training and of the attacks
-                        members:tuple=ZOO,           # the zoo
-                        n_score:int|None=None,       # target images to score on (default: the preset's n_eval, else 300)
+                        members:tuple|None=None,     # the zoo (default: `zoo_members(preset)`)
+                        n_score:int|None=None,       # target images to score on (preset's n_eval, else 300)
                         cache=None,                  # checkpoint and measurement folder
                         n_boot:int=1000,             # bootstrap resamples over members
                         progress:bool=True,
                        )->ZooStudy:
-    "Train the zoo (cached), fine-tune every member's head on the target, score every member, judge every score."
+    "Train the zoo (cached), fine-tune each member's head on the target, score the members, judge the scores."
     p = get_preset(preset)
     t0 = time.time()
     n = n_score or p.n_eval or 300
-    ref = reference_model(p, p.reference_arch, None, seed, cache)
+    ref = reference_model(p, p.reference_arch, p.zoo_target, seed, cache)
     sources, rows = train_zoo(p, seed, members, cache, progress)
-    x, y = eval_data(p, split='train', n=n)
+    x, y = eval_data(p, p.zoo_target, split='train', n=n)
     scores = score_zoo(ref, sources, x, y, p, seed, cache, progress)
     acc = {r['candidate']: r['knowledge_transfer'] for r in rows}
     report = evaluate_ranking(scores, acc, n_boot=n_boot, seed=seed)
     return ZooStudy(p.name, seed, rows, scores, report,
-                    dict(n_score=n, reference_acc=scores.info.get('reference_accuracy'), seconds=time.time() - t0))
+                    dict(n_score=n, reference_acc=scores.info.get('reference_accuracy'),
+                         seconds=time.time() - t0))
 
-# %% ../nbs/12_model_selection.ipynb #b890dce4
+# %% ../nbs/12_model_selection.ipynb #8e0092a3
 def seed_summary(studies:list, stat:str='tau_w')->list:
     "Per score column: `stat` in each study (one zoo per seed), their mean and standard deviation."
     if not studies: raise ValueError("studies: need at least one ZooStudy")
@@ -207,20 +242,24 @@ def seed_summary(studies:list, stat:str='tau_w')->list:
     return out
 
 def summary_table(studies:list)->str:
-    "Markdown: weighted tau of every score in every seed's zoo, mean ± std, and mean Spearman and top-1 regret."
-    tw, sp, rg = seed_summary(studies, 'tau_w'), seed_summary(studies, 'spearman'), seed_summary(studies, 'regret')
+    "Markdown: weighted tau of every score in every seed's zoo, mean ± std, mean Spearman and top-1 regret."
+    tw, sp, rg = (seed_summary(studies, k) for k in ('tau_w', 'spearman', 'regret'))
     f = lambda v: '-' if v is None else f"{v:+.2f}"
     head = ('| score | ' + ' | '.join(f"tau_w, seed {st.seed}" for st in studies) +
-            ' | tau_w mean ± std | Spearman mean | top-1 regret mean (points) |\n' + '|---' * (len(studies) + 4) + '|\n')
+            ' | tau_w mean ± std | Spearman mean | top-1 regret mean (points) |\n'
+            + '|---' * (len(studies) + 4) + '|\n')
     lines = []
     for a, b, c in sorted(zip(tw, sp, rg), key=lambda t: -(t[0]['mean'] if t[0]['mean'] is not None else -9)):
-        pm = '-' if a['mean'] is None else f"{a['mean']:+.2f} ± {a['std']:.2f}" if a['std'] is not None else f"{a['mean']:+.2f}"
-        lines.append(f"| {a['column']} | " + ' | '.join(f(v) for v in a['values']) + f" | {pm} | {f(b['mean'])} | "
+        pm = ('-' if a['mean'] is None else f"{a['mean']:+.2f} ± {a['std']:.2f}" if a['std'] is not None
+              else f"{a['mean']:+.2f}")
+        lines.append(f"| {a['column']} | " + ' | '.join(f(v) for v in a['values'])
+                     + f" | {pm} | {f(b['mean'])} | "
                      + ('-' if c['mean'] is None else f"{c['mean']:.1f}") + ' |')
     return head + '\n'.join(lines)
 
+# %% ../nbs/12_model_selection.ipynb #5d6a3888
 def plot_study(studies:list, ax=None):
-    "Weighted tau of each score with knowledge transfer: one dot per seed's zoo, a bar at the mean; alphas red, baselines blue."
+    "Weighted tau of each score with knowledge transfer: a dot per seed's zoo, a bar at the mean."
     import matplotlib.pyplot as plt
     summ = [r for r in seed_summary(studies) if r['mean'] is not None]
     summ.sort(key=lambda r: r['mean'])
@@ -232,19 +271,24 @@ def plot_study(studies:list, ax=None):
         ax.plot([r['mean']] * 2, [yy - 0.35, yy + 0.35], color=c, lw=2.5)
     ax.set_yticks(range(len(summ)), [r['column'] for r in summ], fontsize=8)
     ax.axvline(0, color='grey', lw=0.8)
-    ax.set_xlim(-1.05, 1.05); ax.set_xlabel('weighted Kendall tau with knowledge transfer (dots: seeds; bar: mean)')
-    ax.set_title(f'Ranking a zoo of {len(studies[0].rows)} source models ({studies[0].preset}, {len(studies)} seeds)', fontsize=10)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel('weighted Kendall tau with knowledge transfer (dots: seeds; bar: mean)')
+    ax.set_title(f'Ranking a zoo of {len(studies[0].rows)} source models ({studies[0].preset}, '
+                 f'{len(studies)} seeds)', fontsize=10)
     ax.figure.tight_layout()
     return ax.figure
 
-def plot_scores(study:ZooStudy, columns:tuple=('alpha1 T->S', 'alpha12 T->S', 'alpha1 S->T', 'leep', 'h_score', 'logme'), ncols:int=3):
-    "Scatter of each score against knowledge transfer, one panel per score, one point per member (marker: architecture)."
+# %% ../nbs/12_model_selection.ipynb #a5f0e86a
+def plot_scores(study:ZooStudy,
+                columns:tuple=('alpha1 T->S', 'alpha12 T->S', 'alpha1 S->T', 'leep', 'h_score', 'logme'),
+                ncols:int=3):
+    "Each score against knowledge transfer, a panel per score, a point per member (marker: architecture)."
     import matplotlib.pyplot as plt
     columns = [c for c in columns if c in study.scores.values]
     nrows = -(-len(columns) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows), squeeze=False)
     acc = study.accuracy
-    marks = dict(mlp='s', lenet='o', alexnet='^', resnet18='D', resnet50='P')
+    marks = dict(zip(ARCHS, 'so^DPv<>*X'))                  # one marker per registered architecture
     arch = {r['candidate']: r['arch'] for r in study.rows}
     for ax, c in zip(axes.flat, columns):
         col = study.scores.column(c)
@@ -264,9 +308,9 @@ def plot_scores(study:ZooStudy, columns:tuple=('alpha1 T->S', 'alpha12 T->S', 'a
 def own_attack_gap(reference:torch.nn.Module, # the target-domain model whose attack is transferred
                    source:torch.nn.Module,    # the candidate source model
                    x:torch.Tensor,            # inputs (a few hundred: one batch)
-                   attack,                    # an attack `attack(model, x) -> x_adv`, e.g. `make_attack('fgsm', preset, seed)`
+                   attack,                    # `attack(model, x) -> x_adv`, e.g. make_attack('fgsm', p, 0)
                   )->dict:
-    "Mean output deviation of `source` under its own attack and under `reference`'s, and how often the transferred one is larger."
+    "Mean output deviation of `source` under its own attack and `reference`'s; how often the 2nd is larger."
     from adv_kt.attacks import evaluating
     with evaluating(source), evaluating(reference):
         x_own, x_ref = attack(source, x), attack(reference, x)
