@@ -1,11 +1,7 @@
-"""The documentation site, checked the way a person sees it: every page opened in headless Chromium.
-
-`tools/render_docs.py` renders `_site/` (a no-op when fresh); each page is served from 127.0.0.1 and opened in the
-system's Chromium, driven by Playwright: no JS or console errors, no failed or outside requests, images decoded,
-internal links and anchors resolve, sidebar in reading order, front matter title and description, math laid out,
-no sideways scrolling, a figure for every cell that plots. Screenshots go to `_site/_screenshots/`. Without
-Chromium (`apt-get install chromium`, or CHROMIUM=/path) or Playwright (the dev extra) the browser tests skip;
-under CI they fail.
+"""The docs site as a visitor sees it: `tools/render_docs.py` renders `_site/` (a no-op when fresh) and
+every page opens in the system's Chromium, driven by Playwright (screenshots in `_site/_screenshots/`).
+Without Chromium (`apt-get install chromium`, or CHROMIUM=/path) or Playwright (dev extra) the browser tests
+skip; under CI they fail.
 """
 import ast, base64, functools, importlib.util, json, os, re, shutil, subprocess, sys, threading, time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,8 +19,8 @@ NOTEBOOKS = [p.name for p in rd.notebooks(ROOT/'nbs')]
 def site():
     "Render `_site` (a no-op when it is fresh) and return the render report."
     t0 = time.time()
-    r = subprocess.run([sys.executable, ROOT/'tools'/'render_docs.py'], capture_output=True, text=True, timeout=900)
-    assert (SITE/rd.STAMP).exists(), f'render_docs.py wrote no report:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}'
+    r = subprocess.run([sys.executable, rd.HERE], capture_output=True, text=True, timeout=900)
+    assert (SITE/rd.STAMP).exists(), f'no render report:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}'
     return {**json.loads((SITE/rd.STAMP).read_text()), '_secs': time.time() - t0}
 
 def test_every_notebook_renders(site):
@@ -57,14 +53,14 @@ def test_api_cards(site):
 
 def test_sidebar_yml_and_quarto_config():
     "Quarto users: `_quarto.yml` (root, symlinked from nbs/) reads nbdev.yml and the generated sidebar.yml."
-    link, q, sb = ROOT/'nbs'/'_quarto.yml', yaml.safe_load((ROOT/'_quarto.yml').read_text()), ROOT/'nbs'/'sidebar.yml'
+    link, sb, q = ROOT/'nbs'/'_quarto.yml', ROOT/'nbs'/'sidebar.yml', yaml.safe_load(open(ROOT/'_quarto.yml'))
     assert link.is_symlink() and link.resolve() == (ROOT/'_quarto.yml').resolve()
     assert q['project']['type'] == 'website' and set(q['metadata-files']) == {'nbdev.yml', 'sidebar.yml'}
     assert (ROOT/'nbs'/q['format']['html']['css']).exists()
-    assert sb.exists() and sb.read_text() == rd.sidebar_yml(NOTEBOOKS), 'nbs/sidebar.yml is stale: run --readme'
+    assert sb.read_text() == rd.sidebar_yml(NOTEBOOKS), 'nbs/sidebar.yml is stale: render_docs.py --readme'
     items = yaml.safe_load(sb.read_text())['website']['sidebar']['contents']
-    assert sorted([i['href'] for i in items if 'href' in i] + [n for i in items for n in i.get('contents', [])]
-                  ) == sorted(NOTEBOOKS)
+    listed = [i['href'] for i in items if 'href' in i] + [n for i in items for n in i.get('contents', [])]
+    assert sorted(listed) == sorted(NOTEBOOKS)
     secs = [i['section'] for i in items if 'section' in i]
     assert secs == sorted(secs, key=[*[s for s, *_ in rd.SECTIONS], rd.OTHER].index)
 
@@ -93,8 +89,8 @@ def test_math_to_mathml():
     assert '<msub>' in rd.tex2mathml(r'\alpha_1', False)
     assert '\u2016' in rd.tex2mathml(r'\Big\lVert x \Big\rVert_F', True)           # sized delimiters
     assert 'arg' in rd.tex2mathml(r'\arg\max_x f(x)', False)
-    assert rd.tex2mathml(r'\notacommand x', False) is None                      # left as TeX, never half-converted
-    assert rd.pandoc_id('Attack.run') == 'attack.run' and rd.pandoc_id('The attack in it') == 'the-attack-in-it'
+    assert rd.tex2mathml(r'\notacommand x', False) is None                 # left as TeX, never half-converted
+    assert rd.pandoc_id('Attack.run') == 'attack.run' and rd.pandoc_id('The attack in') == 'the-attack-in'
 
 # The browser
 
@@ -104,16 +100,17 @@ PAGE_FACTS = """async () => {
   return {title: document.title, description: one('meta[name=description]')?.content ?? null,
     h1: one('h1')?.textContent.trim() ?? null, text: document.body.innerText,
     current: one('nav.sidebar a[aria-current=page]')?.getAttribute('href') ?? null,
-    images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
+    images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && !!i.naturalWidth})),
     links: q('a[href]').map(a => a.href), ids: q('[id]').map(e => e.id).concat(q('a[name]').map(a => a.name)),
     sidebar: q('nav.sidebar a').map(a => a.getAttribute('href')), mathAll: q('math').length,
     math: q('math').filter(m => m.getBoundingClientRect().width > 0).length,
-    cells: q('.jp-CodeCell').map(c => ({id: c.id.replace('cell-id=', ''), figs: c.querySelectorAll(
-      '.jp-OutputArea :is(img, svg)').length, src: c.querySelector('.jp-InputArea-editor')?.innerText ?? ''})),
+    cells: q('.jp-CodeCell').map(c => ({id: c.id.replace('cell-id=', ''),
+      src: c.querySelector('.jp-InputArea-editor')?.innerText ?? '',
+      figs: c.querySelectorAll('.jp-OutputArea :is(img, svg)').length})),
     overflowX: de.scrollWidth - de.clientWidth, height: de.scrollHeight};
 }"""
-PLOT = re.compile(r'\bplt\.(?!close|rc|style|ion|ioff|switch_backend)\w+\(|\bplot_\w+\(|'
-                  r'\.(plot|imshow|matshow|scatter|hist|bar|barh|errorbar|contourf?|pcolormesh|fill_between)\(')
+PLOT = re.compile(r'\bplt\.(figure|subplots?|show)\(|\bplot_\w+\(|\.(plot|imshow|matshow|scatter|hist|'
+                  r'barh?|errorbar|contourf?|pcolormesh|fill_between|boxplot|loglog|semilog[xy])\(')
 
 def plots(src: str) -> bool:
     "Does a cell draw a figure for the reader: a plotting call outside any def or class, and no `plt.close(`?"
@@ -122,24 +119,23 @@ def plots(src: str) -> bool:
     except SyntaxError: pass                                                     # magics: the whole source
     return bool(PLOT.search(src)) and 'plt.close(' not in src
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
+class Quiet(SimpleHTTPRequestHandler): log_message = lambda *a: None
 
 class Visitor:
     "Opens pages of a site folder served on 127.0.0.1 and records what a visitor's browser reports."
     def __init__(self, browser, root: Path = SITE, **context):
         self.root, self.seen = root, {}
-        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_QuietHandler, directory=root))
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=root))
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.base = f'http://127.0.0.1:{self.httpd.server_address[1]}/'
         self.ctx = browser.new_context(**{'viewport': VIEWPORT, **context})
         self.page, own, err = self.ctx.new_page(), lambda u: u.startswith((self.base, 'data:')), self._err
         self.page.on('pageerror', lambda e: err(f'JS exception: {e}'))
-        self.page.on('console', lambda m: m.type in ('error', 'assert') and own(m.location.get('url') or self.base)
-                     and err(f"console: {m.text} {m.location.get('url', '')}"))   # outside urls: see 'request'
+        self.page.on('console', lambda m: m.type in ('error', 'assert') and own(m.location.get('url') or
+                     self.base) and err(f"console: {m.text} {m.location.get('url', '')}"))  # else: request
         self.page.on('request', lambda r: own(r.url) or self.external.add(r.url))
         self.page.on('requestfailed', lambda r: own(r.url) and err(f'request failed: {r.url} ({r.failure})'))
-        self.page.on('response', lambda r: r.status >= 400 and own(r.url) and err(f'HTTP {r.status}: {r.url}'))
+        self.page.on('response', lambda r: r.status > 399 and own(r.url) and err(f'HTTP {r.status}: {r.url}'))
 
     def _err(self, msg: str): self.errors.append(msg)
 
@@ -147,7 +143,7 @@ class Visitor:
         if page not in self.seen:
             self.errors, self.external = [], set()
             self.page.goto(self.base + page, wait_until='load')
-            self.seen[page] = {**self.page.evaluate(PAGE_FACTS), 'errors': self.errors, 'external': self.external}
+            self.seen[page] = dict(self.page.evaluate(PAGE_FACTS), errors=self.errors, external=self.external)
         return self.seen[page]
 
     def screenshot(self, page: str, dest: Path, full: bool = False):
@@ -158,12 +154,11 @@ class Visitor:
 
 @pytest.fixture(scope='module')
 def browser(site):
-    exe = next(filter(None, map(shutil.which, filter(None, (os.environ.get('CHROMIUM'), 'chromium',
-                                                          'chromium-browser', 'google-chrome')))), None)
+    exe = os.environ.get('CHROMIUM') or shutil.which('chromium') or shutil.which('chromium-browser')
     try: from playwright.sync_api import sync_playwright
     except ImportError: exe = None
     if not exe:
-        msg = 'no Chromium or no Playwright (apt-get install chromium; pip install -e .[dev]): no browser checks'
+        msg = 'no Chromium or no Playwright (apt-get install chromium; pip install -e .[dev]): no browser'
         if os.environ.get('CI'): pytest.fail(msg + ' -- under CI, .ci/run installs them')
         pytest.skip(msg)
     with sync_playwright() as p:
@@ -180,23 +175,22 @@ def page_problems(v: Visitor, rep: dict, nb: str) -> list:
     "What is wrong with notebook `nb`'s page, as a visitor's browser shows it."
     page, meta = rep['pages'][nb], rep['meta'][nb]
     f = v.visit(page)
-    problems = f['errors'] + [f'fetched from outside the site (the docs work offline): {u[:120]}' for u in f['external']]
+    problems = f['errors'] + [f'fetched from off the site (docs work offline): {u}' for u in f['external']]
     problems += [f"image not shown: {i['src'][:120]}" for i in f['images'] if not i['ok']]
-    problems += [f"cell {c['id']} plots ({c['src'].strip().splitlines()[0][:60]!r}) but shows no figure: run the "
-                 "notebook and save it with its outputs" for c in f['cells'] if plots(c['src']) and not c['figs']]
-    if f['h1'] != meta['title']: problems.append(f"h1 {f['h1']!r} is not the front matter title {meta['title']!r}")
-    if meta['title'] not in f['title']: problems.append(f"<title> {f['title']!r} lacks {meta['title']!r}")
-    if f['description'] != meta['description']:
-        problems.append(f"meta description {f['description']!r} != {meta['description']!r}")
-    if not meta['description']: problems.append('no description: give the notebook a `> summary` line under its H1')
-    if nb in rep.get('cut_descriptions', {}):
-        problems.append('description cut at a line break (nbdev keeps the first line of `> summary`): one line')
-    if f['sidebar'] != rep['order']: problems.append(f"sidebar {f['sidebar']} is not the reading order {rep['order']}")
-    if f['current'] != page: problems.append(f'sidebar does not mark {page} as the current page')
-    if f['math'] != f['mathAll']: problems.append(f"{f['mathAll'] - f['math']} formulas take no space (MathML)")
-    if f['overflowX'] > 0: problems.append(f"page scrolls sideways by {f['overflowX']}px at {VIEWPORT['width']}px")
+    problems += [f"cell {c['id']} plots ({c['src'].strip().splitlines()[0][:60]!r}) but shows no figure: "
+                 'run the notebook, save its outputs' for c in f['cells'] if plots(c['src']) > c['figs']]
+    checks = [(f['h1'] == meta['title'], f"h1 {f['h1']!r} is not the front matter title {meta['title']!r}"),
+              (meta['title'] in f['title'], f"<title> {f['title']!r} lacks {meta['title']!r}"),
+              (f['description'] == meta['description'], f"meta description {f['description']!r} out of sync"),
+              (meta['description'], 'no description: give the notebook a `> summary` line under its H1'),
+              (nb not in rep.get('cut_descriptions', {}), 'description cut at a line break: one line please'),
+              (f['sidebar'] == rep['order'], f"sidebar {f['sidebar']} not in reading order {rep['order']}"),
+              (f['current'] == page, f'sidebar does not mark {page} as the current page'),
+              (f['math'] == f['mathAll'], f"{f['mathAll'] - f['math']} formulas take no space (MathML)"),
+              (f['overflowX'] <= 0, f"page scrolls sideways by {f['overflowX']}px at {VIEWPORT['width']}px")]
+    problems += [msg for ok, msg in checks if not ok]
     for link in sorted(set(f['links'])):
-        if not link.startswith(v.base): continue                                # other sites: not ours to check
+        if not link.startswith(v.base): continue                          # other sites: not ours to check
         url, frag = urldefrag(link)
         target, rel = unquote(urlsplit(url).path)[1:] or 'index.html', link[len(v.base):]
         if not (v.root/target).is_file(): problems.append(f'broken link: {rel}')
@@ -215,17 +209,17 @@ def test_page_in_browser(site, visitor, nb):
     assert not problems, f'{page} ({nb}):\n  ' + '\n  '.join(problems)
 
 def test_landing_page_screenshot(site, visitor, browser):
-    "The landing page as a visitor first sees it (and whole), saved; on a phone, nothing wider than the screen."
+    "The landing page as a visitor first sees it (and whole), saved; on a phone, nothing wider than it."
+    phone = Visitor(browser, viewport=dict(width=390, height=844), is_mobile=True)
     f = visitor.visit('index.html')
-    visitor.screenshot('index.html', SHOTS/'index.png'); visitor.screenshot('index.html', SHOTS/'index-full.png', True)
-    phone = Visitor(browser, viewport={'width': 390, 'height': 844}, is_mobile=True)
-    try: overflow = phone.visit('index.html')['overflowX']; phone.screenshot('index.html', SHOTS/'index-phone.png')
-    finally: phone.close()
+    for v, name, full in ((visitor, '', False), (visitor, '-full', True), (phone, '-phone', False)):
+        v.screenshot('index.html', SHOTS/f'index{name}.png', full)
+    overflow = phone.visit('index.html')['overflowX']; phone.close()
     assert overflow <= 0, f'the landing page scrolls sideways by {overflow}px on a 390px screen'
     png = (SHOTS/'index.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and int.from_bytes(png[16:20], 'big') == VIEWPORT['width']
     assert f['height'] > VIEWPORT['height'] / 2 and f['h1'] and f['sidebar']
-    print(f"\nscreenshots in {SHOTS.relative_to(ROOT)}/; render {site['seconds']}s (this run {site['_secs']:.0f}s)")
+    print(f"\nscreenshots in {SHOTS}/; render {site['seconds']}s (this run {site['_secs']:.0f}s)")
 
 # What the notebooks may hold but do not yet: a small sample site through the same processors and renderer
 
@@ -240,46 +234,48 @@ def _png(w=120, h=80) -> str:
 @pytest.fixture(scope='module')
 def sample(tmp_path_factory):
     "Two notebooks with what the renderer supports (and a plotting cell whose figure was not stored)."
-    from nbformat.v4 import new_notebook as nb, new_markdown_cell as md, new_code_cell as code, new_output as out
+    from nbformat.v4 import new_notebook as nb, new_markdown_cell as md, new_code_cell as code
+    from nbformat.v4 import new_output as out
     import nbformat
-    d = tmp_path_factory.mktemp('sample')
-    (d/'nbs'/'images').mkdir(parents=True); (d/'nbs'/'images'/'dot.png').write_bytes(base64.b64decode(_png(40, 40)))
+    d = tmp_path_factory.mktemp('sample'); (d/'nbs'/'images').mkdir(parents=True)
+    (d/'nbs'/'images'/'dot.png').write_bytes(base64.b64decode(_png(40, 40)))
     shutil.copy(ROOT/'nbs'/'styles.css', d/'nbs')
-    wide = '|' + ' c |' * 10 + '\n' + '|---' * 10 + '|\n|' + ' 0.123456789 |' * 10
-    res = out('execute_result', execution_count=2, data={'text/plain': 'R', 'text/markdown':
-                                                         f'**R** (paper convention; &lt;lambda&gt;)\n\n{wide}'})
+    res = '**R** (paper convention; &lt;lambda&gt;)\n\n|' + ' c |' * 10 + '\n|' + '---|' * 10
+    res += '\n|' + ' 0.123456 |' * 10
     cells = {'index.ipynb': [md('# Sample\n\n> The landing page of a sample site.'), md(
         '## Top section\n\nSee [the figures](01_figs.ipynb#a-figure) and [`area`](01_figs.ipynb#area).\n\n'
         '![a dot](images/dot.png)')], '01_figs.ipynb': [
         md('# Figures and math\n\n> Everything the renderer supports, on one page.'),
         code('#| export\ndef area(r:float, # radius of the disc\n        )->float: # its area\n'
              '    "Area of a disc of radius `r`."\n    return 3.14159 * r * r'),
-        md('## Math\n\nInline $\\alpha_1 = \\frac{a}{b}$ and display\n\n$$\\Big\\lVert \\mathbb{E}_x[\\hat\\Delta'
-           '\\hat\\Delta^\\top] \\Big\\rVert_F$$\n\n::: {.callout-note}\nA [link back](index.ipynb#top-section).\n:::'),
+        md('## Math\n\nInline $\\alpha_1 = \\frac{a}{b}$ and display\n\n$$\\Big\\lVert \\mathbb{E}_x'
+           '[\\hat\\Delta\\hat\\Delta^\\top] \\Big\\rVert_F$$\n\n::: {.callout-note}\n'
+           'A [link back](index.ipynb#top-section).\n:::'),
         md('## A figure'),
         code('#| fig-cap: A tent\nplt.plot([0, 1, 2], [0, 1, 0])',
              outputs=[out('display_data', data={'image/png': _png(), 'text/plain': '<Figure>'})]),
         code('#| code-fold: show\n#| code-summary: "The source"\nx = area(1.0)\nround(x, 2)', outputs=[
             out('stream', name='stderr', text='100%|##########| 10/10 [00:00<00:00, 99.0it/s]\n'),
             out('execute_result', data={'text/plain': '3.14'}, execution_count=1)]),
-        code('#| echo: false\nprint("shown")', outputs=[out('stream', name='stdout', text='shown without its code\n')]),
-        code('result  # markdown naming a lambda, and a wide table', outputs=[res]),
+        code('#| echo: false\nprint(1)', outputs=[out('stream', name='stdout', text='shown without code')]),
+        code('result  # markdown naming a lambda, and a wide table', outputs=[
+            out('execute_result', data={'text/plain': 'R', 'text/markdown': res}, execution_count=2)]),
         code('very_long_name = ' + ' + '.join(['another_long_variable_name'] * 12)),
         code('fig, ax = plt.subplots(); ax.plot([1, 2])  # a figure not stored')]}
     for n, cs in cells.items(): nbformat.write(nb(cells=cs), d/'nbs'/n); rd.process(d/'nbs'/n, d/'_proc'/n)
     procd = {n: rd.read_nb(d/'_proc'/n) for n in cells}
-    return d/'_site', rd.build_site(procd, d/'_site', d/'nbs', lib='sample', git_url='https://example.org/sample')
+    return d/'_site', rd.build_site(procd, d/'_site', d/'nbs', lib='sample', git_url='https://example.org/s')
 
 def test_sample_site_html(sample):
     root, rep = sample
     assert rep['pages'] == {'index.ipynb': 'index.html', '01_figs.ipynb': 'figs.html'}
     assert rep['figures']['01_figs.ipynb'] == 1 and (root/'figs_files').is_dir()
     page = (root/'figs.html').read_text()
-    assert 'id="area"' in page and 'Area of a disc' in page, 'automatic show_doc card for the exported function'
+    assert 'id="area"' in page and 'Area of a disc' in page, 'automatic show_doc card of an exported def'
     assert '<figcaption><p>A tent</p>' in page and page.count('<math') == 2 and 'math-tex' not in page
     assert re.search(r'<details class="code-fold" open(="")?>\s*<summary>The source</summary>', page)
     assert 'it/s' not in page, 'progress bars are dropped'
-    assert re.search(r'shown without its code\s*</pre>', page) and 'print(' not in page
+    assert re.search(r'shown without code\s*</pre>', page) and 'print(' not in page
     assert 'class="callout callout-note"' in page and 'href="index.html#top-section"' in page
     assert (root/'images'/'dot.png').exists(), 'images a markdown cell links to are copied'
 
@@ -289,16 +285,17 @@ def test_sample_site_in_browser(sample, browser):
     try:
         problems = {nb: page_problems(v, rep, nb) for nb in rep['pages']}
         f = v.visit('figs.html')
-        assert [i['ok'] for i in f['images']] == [True] and f['math'] == 2 and v.visit('index.html')['images'][0]['ok']
-        assert '(paper convention; <lambda>)' in f['text'], 'HTML-ish text in a markdown output reads as written'
+        assert [i['ok'] for i in f['images']] == [True] and f['math'] == 2
+        assert v.visit('index.html')['images'][0]['ok']
+        assert '(paper convention; <lambda>)' in f['text'], 'HTML-ish text in markdown reads as written'
         js = "[...document.querySelectorAll('.table-wrap')].map(w => w.scrollWidth > w.clientWidth)"
         assert v.page.evaluate(js) == [True], 'the wide table scrolls inside its own box'
     finally: v.close()
     assert problems['index.ipynb'] == [] and len(problems['01_figs.ipynb']) == 1, problems
-    assert re.match(r"cell \S* plots \('fig, ax = plt.subplots.*but shows no figure", problems['01_figs.ipynb'][0])
+    assert re.match(r"cell \S* plots \('fig, ax = plt.subplots.*no figure", problems['01_figs.ipynb'][0])
 
 def test_nbdev_quarto_config(tmp_path, monkeypatch):
-    "What `nbdev_docs` does before Quarto runs: nbs/nbdev.yml from settings.ini, our _quarto.yml and sidebar kept."
+    "What `nbdev_docs` does before Quarto: nbs/nbdev.yml from settings.ini, our _quarto.yml and sidebar kept."
     from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
     from nbdev.config import get_config
     for f in ('settings.ini', '_quarto.yml'): shutil.copy(ROOT/f, tmp_path)
@@ -311,7 +308,7 @@ def test_nbdev_quarto_config(tmp_path, monkeypatch):
     finally: get_config.cache_clear()
     assert (tmp_path/'nbs'/'_quarto.yml').is_symlink()
     assert (tmp_path/'_quarto.yml').read_text() == (ROOT/'_quarto.yml').read_text()
-    assert (tmp_path/'nbs'/'sidebar.yml').read_text() == rd.sidebar_yml(NOTEBOOKS), 'custom_sidebar keeps ours'
+    assert (tmp_path/'nbs'/'sidebar.yml').read_text() == rd.sidebar_yml(NOTEBOOKS), 'custom_sidebar: ours'
     ny, cfg = yaml.safe_load((tmp_path/'nbs'/'nbdev.yml').read_text()), rd._cfg()
-    assert ny['project']['output-dir'] == '_docs' and ny['website']['site-url'] == cfg.doc_host + cfg.doc_baseurl
-    assert ny['website']['repo-url'] == cfg.git_url and ny['website']['title'] == cfg.title
+    assert ny['project']['output-dir'] == '_docs' and ny['website']['repo-url'] == cfg.git_url
+    assert ny['website']['site-url'] == cfg.doc_host + cfg.doc_baseurl and ny['website']['title'] == cfg.title

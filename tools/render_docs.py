@@ -1,103 +1,70 @@
 #!/usr/bin/env python
-"""Render the documentation site without Quarto, README.md from nbs/index.ipynb, and nbs/sidebar.yml.
+"""Render the docs without Quarto into `_site/`; with `--readme`, README.md and nbs/sidebar.yml too.
 
-The notebooks in `nbs/` are the documentation. Users with Quarto build the site with `nbdev_docs` (`_quarto.yml`,
-nbdev's generated `nbs/nbdev.yml` and the `nbs/sidebar.yml` written here). Quarto is not installable on CI, so this
-script renders the same notebooks offline:
-
-1. nbdev's own notebook processors (front matter from the H1 and `>` summary, hidden cells removed, `show_doc` cards
-   executed, automatic cards for exported functions, doc links) run on every notebook into `_proc/`, exactly as
-   `nbdev_proc_nbs` would run them;
-2. each processed notebook becomes one page `_site/<output-file>` (`attacks.html` for `01_attacks.ipynb`, the names
-   Quarto uses), with a sidebar in reading order, the title and description from the front matter, the stored
-   figures written next to the pages (`<page>_files/`), math converted to MathML at build time (no MathJax, no CDN,
-   no JavaScript at all), and links to notebooks or to the published docs rewritten to the local pages;
-3. with `--readme`, the committed generated files are rewritten, deterministically: README.md from the landing page
-   (plus its figures, if any, under `index_files/`) and `nbs/sidebar.yml` (Quarto's sidebar, same reading order).
-   Without it, nothing tracked by git is touched.
-
-The site is cached: `_site/.render.json` holds a digest of every input, and a second call with unchanged inputs
-only rewrites README.md and sidebar.yml (so `pytest tests/test_docs_site.py` and check.sh's docs step render once).
-
+nbdev's processors run on every notebook into `_proc/` (as `nbdev_proc_nbs`); nbconvert's HTMLExporter with
+`tools/page.html.j2` makes one page per notebook, named as Quarto names them, sidebar in reading order, math
+as MathML (no JavaScript, no CDN); README.md comes from MarkdownExporter. `_site/.render.json` holds a digest
+of every input, so a second call with unchanged inputs renders nothing.
 Usage: python tools/render_docs.py [--readme] [--force] [--quiet]
 """
-from __future__ import annotations
-import argparse, base64, contextlib, hashlib, html, io, json, os, re, shutil, sys, time, warnings
+import contextlib, hashlib, html, io, json, os, re, shutil, sys, time, warnings
 from pathlib import Path
-
 import nbformat, yaml
+from fastcore.script import call_parse, store_true
+from jinja2 import pass_context
+from mistune.plugins.table import render_table
+from nbconvert import HTMLExporter, MarkdownExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from traitlets.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
-STAMP = '.render.json'
+HERE = Path(__file__).resolve()
+ROOT, TEMPLATE = HERE.parents[1], HERE.with_name('page.html.j2')
+STAMP, OTHER, HOME_TEXT = '.render.json', 'More', 'Overview'
 # Reading order: the two-digit prefix of a notebook's name picks its section (STYLE.md, "Layout").
 SECTIONS = (('Theory', 0, 0), ('Library', 1, 9), ('Experiments', 10, 89), ('Tooling', 90, 99))
-OTHER = 'More'
-HOME_TEXT = 'Overview'
-
-# ---------------------------------------------------------------------------------------------------------------
-# Reading order and Quarto's sidebar
+HINT = ('nbdev re-runs, in a fresh namespace, exported cells, show_doc cells and every cell with an import '
+        'anywhere in it (even inside a def): such a cell must run on its own; keep imports in own cells.')
 
 def _cfg():
     from nbdev.config import get_config
     return get_config(path=ROOT)
 
-def notebooks(nbs: Path) -> list[Path]:
+def notebooks(nbs: Path) -> list:
     "The notebooks that make pages: `nbs/*.ipynb`, skipping names that start with `_` or `.`."
     return sorted(p for p in nbs.glob('*.ipynb') if not p.name.startswith(('_', '.')))
 
-def section_of(name: str) -> str | None:
+def section_of(name: str):
     "The sidebar section of notebook `name` (None for the landing page)."
     if Path(name).stem == 'index': return None
-    m = re.match(r'(\d+)', name)
-    if not m: return OTHER
-    n = int(m.group(1))
-    return next((s for s, lo, hi in SECTIONS if lo <= n <= hi), OTHER)
+    if not (m := re.match(r'\d+', name)): return OTHER
+    return next((s for s, lo, hi in SECTIONS if lo <= int(m[0]) <= hi), OTHER)
 
-def reading_order(names) -> list[tuple[str | None, list[str]]]:
+def reading_order(names) -> list:
     "Notebook names grouped by section, sections and names in reading order; the landing page first."
-    names = sorted(names)
-    groups = [(None, [n for n in names if section_of(n) is None])]
-    for sec in [s for s, *_ in SECTIONS] + [OTHER]:
-        groups.append((sec, [n for n in names if section_of(n) == sec]))
-    return [(s, ns) for s, ns in groups if ns]
+    return [(s, ns) for s in [None, *[s for s, *_ in SECTIONS], OTHER]
+            if (ns := [n for n in sorted(names) if section_of(n) == s])]
 
 def sidebar_yml(names) -> str:
-    "Quarto's `sidebar.yml` for these notebooks (nbdev leaves it alone since settings.ini has custom_sidebar = True)."
-    contents = []
-    for sec, ns in reading_order(names):
-        if sec is None: contents += [{'text': HOME_TEXT, 'href': n} for n in ns]
-        else: contents.append({'section': sec, 'contents': list(ns)})
-    head = '# Generated by tools/render_docs.py from the notebooks in nbs/ (reading order); do not edit.\n'
-    return head + yaml.safe_dump({'website': {'sidebar': {'contents': contents}}}, sort_keys=False)
+    "Quarto's `sidebar.yml` (nbdev leaves it alone: settings.ini has custom_sidebar = True)."
+    items = [it for s, ns in reading_order(names) for it in
+             ([{'section': s, 'contents': ns}] if s else [{'text': HOME_TEXT, 'href': n} for n in ns])]
+    return ('# Generated by tools/render_docs.py from the notebooks in nbs/ (reading order); do not edit.\n'
+            + yaml.safe_dump({'website': {'sidebar': {'contents': items}}}, sort_keys=False))
 
-# ---------------------------------------------------------------------------------------------------------------
-# nbdev's processors
-
-def process(src: Path, dst: Path, execute: bool = True) -> list[str]:
-    "Run nbdev's docs processors (as `nbdev_proc_nbs` does) on `src` into `dst`; return the warnings they raised."
-    import nbdev.serve_drv
+def process(src: Path, dst: Path, execute: bool = True) -> list:
+    "Run nbdev's docs processors on `src` into `dst`, as `nbdev_proc_nbs` does; return its warnings, short."
+    from nbdev.serve_drv import main
     from nbdev.processors import FilterDefaults, exec_show_docs
-    if not execute:
+    if not execute:                                      # a page without the executed cards, when nbdev fails
         class FilterDefaults(FilterDefaults):
             def base_procs(self): return [p for p in super().base_procs() if p is not exec_show_docs]
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    env = os.environ.get('IN_TEST')
-    out = io.StringIO()
-    with warnings.catch_warnings(record=True) as ws, contextlib.redirect_stdout(out):
+    dst.parent.mkdir(parents=True, exist_ok=True); env = os.environ.get('IN_TEST')
+    with warnings.catch_warnings(record=True) as ws, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter('always')
-        try: nbdev.serve_drv.main((src, dst, FilterDefaults))
-        finally:
-            if env is None: os.environ.pop('IN_TEST', None)
-            else: os.environ['IN_TEST'] = env
-    msgs = []
-    for w in ws:
-        m = str(w.message).strip()
-        if 'containing imports and other code' in m: m = 'a cell mixes imports with other code (nbdev re-runs it): ' + m.split('---')[1].strip().splitlines()[0][:80]
-        if m not in msgs and not issubclass(w.category, DeprecationWarning): msgs.append(m.splitlines()[0][:200])
-    return msgs
-
-HINT = ('nbdev re-runs, in a fresh namespace, exported cells, show_doc cells and every cell with an import statement '
-        'anywhere in it (even inside a def): such a cell must run on its own. Keep imports in their own cell (STYLE.md).')
+        try: main((src, dst, FilterDefaults))
+        finally: os.environ.pop('IN_TEST', None) if env is None else os.environ.update(IN_TEST=env)
+    ms = [str(w.message).split('\n') for w in ws if not issubclass(w.category, DeprecationWarning)]
+    return list(dict.fromkeys(m[0] + (f' {m[2][:70]!r}...' if m[1:2] == ['---'] else '') for m in ms))
 
 def read_nb(path: Path):
     "A notebook, unvalidated (nbdev writes cells without ids, and its own `has_sd` key)."
@@ -105,626 +72,228 @@ def read_nb(path: Path):
 
 def front_matter(nb) -> dict:
     "The YAML front matter nbdev put in the first raw cell (title, description, output-file)."
-    for c in nb.cells:
-        if c.cell_type == 'raw' and c.source.lstrip().startswith('---'):
-            return yaml.safe_load(c.source.strip().strip('-')) or {}
-    return {}
+    c = next((c for c in nb.cells if c.cell_type == 'raw' and c.source.lstrip().startswith('---')), None)
+    return (yaml.safe_load(c.source.strip().strip('-')) or {}) if c else {}
 
-def full_summary(src: Path) -> str | None:
+def full_summary(src: Path):
     "The whole `>` summary under a notebook's H1 (nbdev's front matter keeps only its first line)."
-    nb = read_nb(src)
-    for c in nb.cells:
-        if c.cell_type != 'markdown': continue
-        if not re.search(r'^#\s+\S', c.source, flags=re.M): return None
-        m = re.search(r'^>\s*(\S.*(?:\n>.*\S.*)*)', c.source, flags=re.M)
-        return ' '.join(re.sub(r'^>\s*', '', l).strip() for l in m.group(1).splitlines()) if m else None
-    return None
+    c = next((c for c in read_nb(src).cells if c.cell_type == 'markdown'), None)
+    if not c or not re.search(r'^#\s+\S', c.source, flags=re.M): return None
+    m = re.search(r'^>\s*(\S.*(?:\n>.*\S.*)*)', c.source, flags=re.M)
+    return ' '.join(re.sub(r'^>\s*', '', l).strip() for l in m[1].splitlines()) if m else None
 
 def page_name(nb_name: str, fm: dict) -> str:
-    "The page a notebook becomes: its front matter's `output-file`, else nbdev's rule (`01_attacks` -> `attacks.html`)."
-    if fm.get('output-file'): return fm['output-file']
+    "The page of a notebook: front matter's `output-file`, else nbdev's (`01_attacks` -> `attacks.html`)."
     from nbdev.doclinks import _nbpath2html
-    return _nbpath2html(Path(nb_name)).name
+    return fm.get('output-file') or _nbpath2html(Path(nb_name)).name
 
-# ---------------------------------------------------------------------------------------------------------------
-# Directives that survive processing (`#| echo: false`, `#| code-fold: show`, ...)
-
-_re_directive = re.compile(r'^\s*#\s*\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
-
-def split_directives(source: str) -> tuple[dict, str]:
-    "Quarto/nbdev `#|` directives at the top of a code cell, and the code without them."
-    lines, d = source.splitlines(), {}
-    i = 0
-    while i < len(lines) and (m := _re_directive.match(lines[i])):
-        v = m.group(2).strip().strip('"\'')
-        d[m.group(1).lower()] = v if v else 'true'
-        i += 1
-    return d, '\n'.join(lines[i:]).strip('\n')
-
-def _false(v) -> bool: return str(v).lower() in ('false', 'no', '0')
-def _true(v) -> bool: return str(v).lower() in ('true', 'yes', '1', 'show')
-
-# ---------------------------------------------------------------------------------------------------------------
-# Markdown with MathML, pandoc-style heading ids, pandoc link attributes and fenced divs
-
-_FUNC_NAMES = ('arg',)  # TeX operators latex2mathml leaves as raw commands
 # latex2mathml writes sized delimiters (`\Big\lVert`) as the raw command: map them to their characters
-_DELIMS = {'|': '\u2016', 'Vert': '\u2016', 'lVert': '\u2016', 'rVert': '\u2016', 'vert': '|', 'lvert': '|', 'rvert': '|',
-           '{': '{', '}': '}', 'lbrace': '{', 'rbrace': '}', 'langle': '\u27e8', 'rangle': '\u27e9',
-           'lfloor': '\u230a', 'rfloor': '\u230b', 'lceil': '\u2308', 'rceil': '\u2309', 'lbrack': '[', 'rbrack': ']'}
+_DELIMS = dict(zip('| Vert lVert rVert vert lvert rvert { } lbrace rbrace langle rangle lfloor rfloor lceil '
+                   'rceil'.split(), '\u2016\u2016\u2016\u2016|||{}{}\u27e8\u27e9\u230a\u230b\u2308\u2309'))
 
-def tex2mathml(tex: str, display: bool) -> str | None:
-    "MathML for `tex`, or None when latex2mathml cannot convert it."
+def tex2mathml(tex: str, display: bool):
+    "MathML for `tex`, or None when latex2mathml cannot convert it (never half-converted)."
     from latex2mathml.converter import convert
-    t = tex.strip()
-    for f in _FUNC_NAMES: t = re.sub(rf'\\{f}(?![A-Za-z])', rf'\\operatorname{{{f}}}', t)
-    try: out = convert(t, display='block' if display else 'inline')
+    tex = re.sub(r'\\arg(?![A-Za-z])', r'\\operatorname{arg}', tex.strip())
+    try: out = convert(tex, display='block' if display else 'inline')
     except Exception: return None
-    out = re.sub(r'(<mo[^>]*>)\\([A-Za-z]+|[|{}])(</mo>)',
-                 lambda m: m.group(1) + html.escape(_DELIMS.get(m.group(2), m.group(0))) + m.group(3) if m.group(2) in _DELIMS else m.group(0), out)
+    sub = lambda m: m[1] + _DELIMS[m[2]] + m[3] if m[2] in _DELIMS else m[0]
+    out = re.sub(r'(<mo[^>]*>)\\([A-Za-z]+|[|{}])(</mo>)', sub, out)
     return None if re.search(r'>[^<]*\\[^<]*<', out) else out
 
 def pandoc_id(text: str) -> str:
     "The id pandoc (so Quarto, so nbdev's doc links) gives a heading: `### Attack.run` -> `attack.run`."
-    s = html.unescape(re.sub(r'<[^>]+>', '', text))
-    s = ''.join(c for c in s if c.isalnum() or c in '_-.' or c.isspace())
-    s = re.sub(r'\s+', '-', s.strip()).lower()
-    s = re.sub(r'^[^a-z]+', '', s)
-    return s or 'section'
+    s = ''.join(c for c in html.unescape(re.sub(r'<[^>]+>', '', text)) if c.isalnum() or c in '_-. \t\n')
+    return re.sub(r'^[^a-z]+', '', re.sub(r'\s+', '-', s.strip()).lower()) or 'section'
 
-def _attrs(spec: str) -> tuple[str | None, list[str], dict]:
-    "Parse a pandoc attribute block `#id .class key=\"value\"`."
-    ident, classes, kv = None, [], {}
-    for m in re.finditer(r'#([\w:.-]+)|\.([\w-]+)|([\w-]+)=("[^"]*"|\'[^\']*\'|\S+)', spec):
-        if m.group(1): ident = m.group(1)
-        elif m.group(2): classes.append(m.group(2))
-        else: kv[m.group(3)] = m.group(4).strip('"\'')
-    return ident, classes, kv
-
-def _link_attrs(md: str) -> str:
-    "`[text](url){target=\"_blank\" style=...}` (pandoc, as in show_doc's source links) -> an HTML link."
-    def sub(m):
-        ident, classes, kv = _attrs(m.group(3))
-        if m.group(1) == 'source': classes.append('source-link'); kv.pop('style', None)
-        a = [f'href="{html.escape(m.group(2))}"'] + ([f'id="{ident}"'] if ident else [])
-        a += [f'class="{" ".join(classes)}"'] if classes else []
-        a += [f'{k}="{html.escape(v)}"' for k, v in kv.items()]
-        if kv.get('target') == '_blank': a.append('rel="noopener"')
-        return f'<a {" ".join(a)}>{m.group(1)}</a>'
-    return re.sub(r'\[([^\]\n]*)\]\(([^)\s]+)\)\{([^}\n]*)\}', sub, md)
-
-def _fenced_divs(md: str) -> str:
-    "Quarto fenced divs (`::: {.callout-note}` ... `:::`) -> HTML divs whose content stays markdown."
-    out, fence, depth = [], None, 0
-    for line in md.split('\n'):
-        s = line.strip()
-        if fence:
-            if s.startswith(fence): fence = None
-            out.append(line); continue
-        if m := re.match(r'(`{3,}|~{3,})', s): fence = m.group(1); out.append(line); continue
-        if m := re.match(r'^:{3,}\s*(\{([^}]*)\}|[\w-]+)?\s*$', s):
-            if m.group(1):
-                ident, classes, _ = _attrs(m.group(2) if m.group(2) is not None else '.' + m.group(1))
-                if any(c.startswith('callout') for c in classes): classes.insert(0, 'callout')
-                idattr = f' id="{ident}"' if ident else ''
-                out += ['', f'<div class="{" ".join(classes)}"{idattr}>', '']; depth += 1; continue
-            if depth: out += ['', '</div>', '']; depth -= 1; continue
-        out.append(line)
-    return '\n'.join(out + ['</div>'] * depth)
-
-def _renderer_class():
-    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
-
-    class PageRenderer(IPythonRenderer):
-        "nbconvert's markdown renderer, with MathML, pandoc heading ids and highlighted code."
-        def __init__(self, page):
-            super().__init__(escape=False, exclude_anchor_links=True, attachments=page.attachments)
-            self.page = page
-
-        def heading(self, text, level, **attrs):
-            ident, classes = None, []
-            if m := re.search(r'\s*\{([^}]*)\}\s*$', text):
-                ident, classes, _ = _attrs(m.group(1)); text = text[:m.start()]
-            ident = self.page.unique_id(ident or pandoc_id(text))
-            self.page.headings.append((level, ident, re.sub(r'<[^>]+>', '', text)))
-            cls = f' class="{" ".join(classes)}"' if classes else ''
-            return (f'<h{level} id="{ident}"{cls}>{text}<a class="anchor" href="#{ident}" aria-hidden="true">#</a>'
-                    f'</h{level}>\n')
-
-        def block_code(self, code, info=None):
-            code = re.sub(r'\[(`[^`\n]+`)\]\([^)\s]+\)', r'\1', code)   # nbdev's add_links also links inside code
-            lang = (info or '').strip().split(maxsplit=1)[0] if (info or '').strip() else ''
-            try: lexer = get_lexer_by_name(lang) if lang not in ('', 'text', 'txt', 'default') else None
-            except ClassNotFound: lexer = None
-            if lexer is None: return f'<pre class="plain"><code>{html.escape(code)}</code></pre>\n'
-            return highlight(code, lexer, HtmlFormatter(cssclass='highlight'))
-
-        def _math(self, body, display):
-            mml = tex2mathml(html.unescape(body), display)
-            if mml is None:
-                self.page.math_fallbacks.append(body)
-                d = '$$' if display else '$'
-                return f'<code class="math-tex" title="TeX: not converted">{d}{html.escape(body)}{d}</code>'
+class Renderer(IPythonRenderer):
+    "nbconvert's markdown renderer with MathML, wide tables in a scroll box, and pandoc's heading ids."
+    def heading(self, text, level, **attrs):
+        base, i, pg = pandoc_id(text), 0, self.page      # API cards own their ids: other headings step aside
+        taken = pg['ids'] | (set() if self.card else pg['cards'])
+        while (ident := f'{base}-{i}' if i else base) in taken: i += 1
+        pg['ids'].add(ident)
+        if level == 2 and not self.card: pg['toc'].append((ident, html.unescape(re.sub('<[^>]+>', '', text))))
+        return f'<h{level} id="{ident}">{text}<a class="anchor-link" href="#{ident}">¶</a></h{level}>\n'
+    def block_code(self, code, info=None):   # nbdev's add_links also links inside code
+        return super().block_code(re.sub(r'\[(`[^`\n]+`)\]\([^)\s]+\)', r'\1', code), info)
+    def table(self, text): return f'<div class="table-wrap">{render_table(self, text)}</div>\n'
+    def _math(self, body, display):
+        if mml := tex2mathml(html.unescape(body), display):
             return f'<div class="math display">{mml}</div>' if display else mml
+        self.page['fallbacks'].append(body); d = '$$' if display else '$'
+        return f'<code class="math-tex" title="TeX: not converted">{d}{html.escape(body)}{d}</code>'
+    def block_math(self, body): return self._math(body, True)
+    def inline_math(self, body): return self._math(body, False)
+    def latex_environment(self, name, body): return self._math(f'\\begin{{{name}}}{body}\\end{{{name}}}', 1)
 
-        def block_math(self, body): return self._math(body, True)
-        def inline_math(self, body): return self._math(body, False)
-        def latex_environment(self, name, body): return self._math(f'\\begin{{{name}}}{body}\\end{{{name}}}', True)
+def pandoc_md(md: str) -> str:
+    "Quarto's fenced divs (`::: {.callout-note}`) and show_doc's `[source](url){target=...}` links, as HTML."
+    md = re.sub(r'^:::+\s*\{\.([\w-]+)\}\s*$', r'\n<div class="callout \1">\n', md, flags=re.M)
+    md = re.sub(r'^:::+\s*$', '\n</div>\n', md, flags=re.M)
+    return re.sub(r'\[([^\]\n]*)\]\(([^)\s]+)\)\{[^}\n]*\}', r'<a class="source-link" href="\2">\1</a>', md)
 
-    return PageRenderer, MarkdownWithMath
+class Exporter(HTMLExporter):
+    "nbconvert's HTMLExporter with tools/page.html.j2; markdown (cells and outputs) through `Renderer`."
+    @pass_context
+    def markdown2html(self, context, source):
+        cell = context.get('cell', {})
+        r = Renderer(escape=False, attachments=cell.get('attachments', {}), exclude_anchor_links=True)
+        r.page, r.card = context['resources']['state'], 'doc-card' in cell.get('metadata', {}).get('tags', [])
+        return MarkdownWithMath(renderer=r).render(pandoc_md(source))
 
-# ---------------------------------------------------------------------------------------------------------------
-# One page
+_re_dir = re.compile(r'^\s*#\s*\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
+_re_noise = re.compile(r'\r|\d+%\|.*\||\d+it \[|it/s\]|s/it\]')   # tqdm progress bars
 
-_re_ansi = re.compile(r'\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])')
-_re_progress = re.compile(r'\d+%\|.*\||\d+it \[|it/s\]|s/it\]')
-_MIME = ('text/html', 'image/svg+xml', 'image/png', 'image/jpeg', 'text/markdown', 'text/latex', 'text/plain')
+def _keep(o, readme: bool) -> bool:
+    "Is output `o` worth showing? Not progress bars; in README.md, no stderr and no errors either."
+    if o.output_type == 'stream': return not (_re_noise.search(o.text) or readme and o.name == 'stderr')
+    return not (readme and o.output_type == 'error')
 
-def _text(v) -> str: return ''.join(v) if isinstance(v, list) else (v or '')
-
-def is_progress(text: str) -> bool:
-    "tqdm progress bars and the like: noise in docs."
-    return '\r' in text or bool(_re_progress.search(text))
-
-class Page:
-    "Render one processed notebook to the HTML body of its page; figures go to `<stem>_files/`."
-    def __init__(self, nb, name: str, site: Path, src_dir: Path, link: callable):
-        self.nb, self.name, self.site, self.src_dir, self.link = nb, name, site, src_dir, link
-        self.ids, self.headings, self.math_fallbacks, self.figures = set(), [], [], 0
-        self.attachments, self.in_card = {}, False
-        self.card_ids = self._card_ids()
-        Renderer, Markdown = _renderer_class()
-        self.md = Markdown(renderer=Renderer(self))
-
-    def unique_id(self, ident: str) -> str:
-        "A fresh id; API card headings get theirs plain (nbdev's doc links point there), other headings step aside."
-        base, i = ident, 0
-        taken = self.ids if self.in_card else self.ids | self.card_ids
-        while ident in taken: i += 1; ident = f'{base}-{i}'
-        self.ids.add(ident)
-        return ident
-
-    def _card_ids(self) -> set:
-        "The ids the `show_doc` cards of this page will take (`### pgd` -> `pgd`)."
-        out = set()
-        for c in self.nb.cells:
-            if c.cell_type == 'code' and re.search(r'^\s*show_doc\(', split_directives(c.source)[1], flags=re.M):
-                for o in c.get('outputs', []):
-                    md = _text(o.get('data', {}).get('text/markdown', ''))
-                    out.update(pandoc_id(m) for m in re.findall(r'^#{1,6}\s+(.+?)\s*$', md, flags=re.M))
-        return out
-
-    def markdown(self, src: str) -> str:
-        src = _fenced_divs(_link_attrs(src))
-        return self.md.render(src)
-
-    def _figure(self, data: str, mime: str, cell_no: int, k: int, meta: dict, alt: str) -> str:
-        ext = {'image/png': 'png', 'image/jpeg': 'jpg', 'image/svg+xml': 'svg'}[mime]
-        rel = f'{Path(self.name).stem}_files/figure-html/cell-{cell_no}-output-{k}.{ext}'
-        dest = self.site/rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if ext == 'svg': dest.write_text(_text(data))
-        else: dest.write_bytes(base64.b64decode(_text(data)))
-        self.figures += 1
-        size = ''.join(f' {d}="{int(meta[d])}"' for d in ('width', 'height') if isinstance(meta.get(d), (int, float)))
-        return f'<img src="{rel}" alt="{html.escape(alt)}" loading="eager"{size}>'
-
-    def output(self, o, cell_no: int, k: int, d: dict) -> str:
-        t = o.get('output_type')
-        if t == 'stream':
-            text = _text(o.get('text'))
-            if o.get('name') == 'stderr' and is_progress(text): return ''
-            from nbconvert.filters.ansi import ansi2html
-            kind = 'stderr' if o.get('name') == 'stderr' else 'stdout'
-            return f'<div class="cell-output cell-output-{kind}"><pre>{ansi2html(text.rstrip())}</pre></div>'
-        if t == 'error':
-            from nbconvert.filters.ansi import ansi2html
-            tb = '\n'.join(o.get('traceback') or [f"{o.get('ename')}: {o.get('evalue')}"])
-            return f'<div class="cell-output cell-output-error"><pre>{ansi2html(tb)}</pre></div>'
-        data, meta = o.get('data', {}), o.get('metadata', {})
-        mime = next((m for m in _MIME if m in data), None)
-        if mime is None: return ''
-        v = _text(data[mime])
-        if mime.startswith('image/'):
-            alt = d.get('fig-alt') or d.get('fig-cap') or f'figure {k} of cell {cell_no}'
-            body = self._figure(data[mime], mime, cell_no, k, meta.get(mime, {}) if isinstance(meta, dict) else {}, alt)
-            if cap := d.get('fig-cap'): body = f'<figure>{body}<figcaption>{self.md.render(cap).strip()}</figcaption></figure>'
-        elif mime == 'text/html': body = v
-        elif mime in ('text/markdown', 'text/latex'): body = self.markdown(v)
-        else: body = f'<pre class="output">{html.escape(_re_ansi.sub("", v))}</pre>'
-        return f'<div class="cell-output cell-output-display">{body}</div>'
-
-    def code_cell(self, c, cell_no: int) -> str:
-        d, code = split_directives(c.source)
-        if _false(d.get('include', 'true')): return ''
-        parts = []
-        if code.strip() and not _false(d.get('echo', 'true')):
-            from pygments import highlight
-            from pygments.formatters import HtmlFormatter
-            from pygments.lexers import PythonLexer
-            src = highlight(code, PythonLexer(), HtmlFormatter(cssclass='highlight'))
-            src = f'<div class="sourceCode cell-code">{src}</div>'
-            if (fold := d.get('code-fold')) and not _false(fold):
-                summary = html.escape(d.get('code-summary', 'Code'))
-                src = f'<details class="code-fold"{" open" if fold == "show" else ""}><summary>{summary}</summary>{src}</details>'
-            parts.append(src)
-        card = bool(re.match(r'\s*show_doc\(', code))
-        if not _false(d.get('output', 'true')):
-            self.in_card = card
-            try: parts += [self.output(o, cell_no, k, d) for k, o in enumerate(c.get('outputs', []), 1)]
-            finally: self.in_card = False
-        parts = [p for p in parts if p]
-        if not parts: return ''
-        cls = 'cell doc-card' if card else 'cell'
-        return f'<div class="{cls}">{"".join(parts)}</div>'
-
-    def body(self) -> str:
-        out = []
-        for i, c in enumerate(self.nb.cells, 1):
-            if c.cell_type == 'markdown':
-                self.attachments.clear(); self.attachments.update(c.get('attachments', {}))
-                src = c.source.strip()
-                if not src or src == '<!-- WARNING: THIS FILE WAS AUTOGENERATED! DO NOT EDIT! -->': continue
-                out.append(f'<div class="cell cell-markdown">{self.markdown(src)}</div>')
-            elif c.cell_type == 'code': out.append(self.code_cell(c, i))
-        return self.link('\n'.join(o for o in out if o))
-
-# ---------------------------------------------------------------------------------------------------------------
-# The site
+def prepare(nb, readme: bool = False) -> dict:
+    "Apply Quarto's cell directives, drop front matter and noise, tag API cards; return the front matter."
+    fm, cells = front_matter(nb), []
+    for c in nb.cells:
+        src, d, md = c.source.splitlines(), {}, c.metadata
+        if c.cell_type == 'raw' and src[:1] == ['---'] or c.source.startswith('<!-- WARNING: THIS'): continue
+        if c.cell_type == 'code':
+            while src and (m := _re_dir.match(src[0])):
+                d[m[1].lower()] = m[2].strip('"\'') or 'true'; src.pop(0)
+            if d.get('include') == 'false': continue
+            c.source = '\n'.join(src).strip('\n')
+            c.outputs = [] if d.get('output') == 'false' else [o for o in c.outputs if _keep(o, readme)]
+            if d.get('echo') == 'false' or not c.source.strip(): md.transient = dict(remove_source=True)
+            if re.match(r'\s*show_doc\(', c.source): md.tags = ['doc-card']
+            md.update(fold=d.get('code-fold'), summary=d.get('code-summary', 'Code'), cap=d.get('fig-cap'))
+        cells.append(c)
+    nb.cells = cells
+    return fm
 
 def _link_rewriter(nb2page: dict, doc_url: str, site: Path, src_dir: Path):
     "Rewrite hrefs/srcs: notebook links and links to the published docs -> local pages; copy local images."
     def fix(m):
-        attr, q, url = m.group(1), m.group(2), m.group(3)
-        u = html.unescape(url)
-        if doc_url and u.startswith(doc_url):
-            u = u[len(doc_url):].lstrip('/') or 'index.html'
-        if mm := re.match(r'^(?:\./)?(?:nbs/)?([\w.-]+\.ipynb)(#.*)?$', u):
-            if mm.group(1) in nb2page: u = nb2page[mm.group(1)] + (mm.group(2) or '')
-        elif attr == 'src' and not re.match(r'^(\w+:|/|#)', u) and (src_dir/u).is_file():
+        u = html.unescape(m[3])
+        if doc_url and u.startswith(doc_url): u = u[len(doc_url):].lstrip('/') or 'index.html'
+        if (mm := re.match(r'^(?:\./)?(?:nbs/)?([\w.-]+\.ipynb)(#.*)?$', u)) and mm[1] in nb2page:
+            u = nb2page[mm[1]] + (mm[2] or '')
+        elif m[1] == 'src' and not re.match(r'^(\w+:|/|#)', u) and (src_dir/u).is_file():
             (site/u).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(src_dir/u, site/u)
-        return f'{attr}={q}{html.escape(u)}{q}'
+        return f'{m[1]}={m[2]}{html.escape(u)}{m[2]}'
     return lambda body: re.sub(r'\b(href|src)=(["\'])([^"\']*)\2', fix, body)
 
 def unlink_missing_cards(body: str, page: str, ids: dict, log: list) -> str:
-    "nbdev links every backticked symbol it knows, private ones and methods too; where no card exists, keep the code."
+    "nbdev links every backticked symbol it knows, private ones and methods too; with no card, keep the code."
     def sub(m):
-        target, frag = m.group(1) or page, html.unescape(m.group(2))
-        if target not in ids or frag in ids[target]: return m.group(0)
-        log.append(f'{target}#{frag}'); return m.group(3)
+        if (t := m[1] or page) not in ids or html.unescape(m[2]) in ids[t]: return m[0]
+        log.append(f'{t}#{m[2]}'); return m[3]
     return re.sub(r'<a href="([\w.-]*\.html)?#([^"]+)"[^>]*>(<code>[^<]*</code>)</a>', sub, body)
 
-def _nav(groups, titles, nb2page, current: str) -> str:
-    out = ['<nav class="sidebar" aria-label="Documentation"><ul>']
-    for sec, names in groups:
-        if sec: out.append(f'<li class="section"><span class="section-title">{html.escape(sec)}</span><ul>')
-        for n in names:
-            page = nb2page[n]
-            text = HOME_TEXT if sec is None else titles[n]
-            cur = ' aria-current="page" class="active"' if page == current else ''
-            out.append(f'<li><a href="{page}"{cur}>{html.escape(text)}</a></li>')
-        if sec: out.append('</ul></li>')
-    out.append('</ul></nav>')
-    return '\n'.join(out)
-
-def _toc(headings) -> str:
-    items = [(lvl, i, t) for lvl, i, t in headings if lvl == 2]
-    if len(items) < 2: return ''
-    lis = ''.join(f'<li><a href="#{i}">{html.escape(t.strip())}</a></li>' for _, i, t in items)
-    return f'<nav class="toc" aria-label="On this page"><h2>On this page</h2><ul>{lis}</ul></nav>'
-
-def _pager(order, titles, nb2page, current_nb) -> str:
-    i = order.index(current_nb)
-    prev = order[i - 1] if i > 0 else None
-    nxt = order[i + 1] if i + 1 < len(order) else None
-    a = lambda n, cls, lab: (f'<a class="{cls}" href="{nb2page[n]}"><span>{lab}</span>{html.escape(titles[n])}</a>'
-                             if n else '<span></span>')
-    return f'<nav class="pager">{a(prev, "prev", "Previous")}{a(nxt, "next", "Next")}</nav>'
-
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{head_title}</title>
-<meta name="description" content="{description}">
-<meta name="generator" content="adv_kt tools/render_docs.py (nbdev processors + nbconvert, offline)">
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="site.css">
-<link rel="stylesheet" href="styles.css">
-</head>
-<body class="{body_class}">
-<header class="navbar"><a class="brand" href="index.html">{lib}</a><span class="tagline">{tagline}</span>{repo}</header>
-<div class="layout">
-{nav}
-<main class="content" id="content">
-<header class="title-block">{title_block}</header>
-{body}
-{pager}
-<footer class="page-footer">{footer}</footer>
-</main>
-{toc}
-</div>
-</body>
-</html>
-"""
-
-def _title_block(fm, is_index, order, nb2page, git_url, page) -> str:
-    t = f'<h1 class="title">{html.escape(str(fm.get("title", "")))}</h1>'
-    if fm.get('description'):     # markdown, as Quarto renders it: `code`, *emphasis*, $math$
-        d = re.sub(r'^<p>|</p>\s*$', '', page.markdown(str(fm['description'])).strip())
-        t += f'<p class="description">{page.link(d)}</p>'   # notebook links in the summary -> pages, as in the body
-    if is_index:
-        first = next((n for n in order if section_of(n) is not None), None)
-        btns = [f'<a class="button primary" href="{nb2page[first]}">Start reading</a>'] if first else []
-        if git_url: btns.append(f'<a class="button" href="{html.escape(git_url)}">Source on GitHub</a>')
-        t += f'<p class="actions">{"".join(btns)}</p>'
-    return t
-
-def digest(extra: str = '') -> str:
-    "A digest of everything the site depends on: notebooks and their files, the library, settings, this script."
-    cfg = _cfg()
-    files = [p for p in sorted(cfg.nbs_path.rglob('*')) if p.is_file() and p.suffix != '.yml'     # Quarto's config: not used here
+def digest() -> str:
+    "A digest of all the site depends on: notebooks and their files, the library, settings, these tools."
+    cfg, h = _cfg(), hashlib.sha256()
+    files = [p for p in sorted(cfg.nbs_path.rglob('*')) if p.is_file() and p.suffix != '.yml'  # Quarto's
              and not any(s.startswith('.') for s in p.relative_to(ROOT).parts)]
-    files += sorted(cfg.lib_path.rglob('*.py')) + [cfg.config_file, Path(__file__).resolve()]
-    h = hashlib.sha256(extra.encode())
-    for p in files:
+    for p in files + sorted(cfg.lib_path.rglob('*.py')) + [cfg.config_file, HERE, TEMPLATE]:
         h.update(str(p.relative_to(ROOT)).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
-def build_site(procd: dict, site: Path, src_dir: Path, *, lib: str = 'adv_kt', git_url: str = '', doc_url: str = '',
-               tagline: str = '', broken: dict | None = None) -> dict:
-    "Write one page per processed notebook in `procd` ({name: notebook}) into `site`; return what was written."
-    broken = broken or {}
+def _cards(nb) -> set:
+    "The ids the `show_doc` cards of a prepared notebook will take (`### pgd` -> `pgd`)."
+    return {pandoc_id(h) for c in nb.cells if 'doc-card' in c.metadata.get('tags', []) for o in c.outputs
+            for h in re.findall(r'^#+\s+(.+?)\s*$', o.get('data', {}).get('text/markdown', ''), flags=re.M)}
+
+def build_site(procd: dict, site: Path, src_dir: Path, lib='adv_kt', git_url='', doc_url='', tagline=''):
+    "Write a page per processed notebook in `procd` ({name: notebook}) into `site`; return what was written."
     fms = {n: front_matter(nb) for n, nb in procd.items()}
-    nb2page = {n: page_name(n, fms[n]) for n in procd}
-    titles = {n: str(fms[n].get('title') or Path(n).stem) for n in procd}
-    groups = reading_order(procd)
-    order = [n for _, ns in groups for n in ns]
-    link = _link_rewriter(nb2page, doc_url, site, src_dir)
+    pages, titles = {n: page_name(n, fms[n]) for n in procd}, {n: str(fms[n].get('title', n)) for n in procd}
+    groups = reading_order(procd); order = [n for _, ns in groups for n in ns]
     site.mkdir(parents=True, exist_ok=True)
-    (site/'site.css').write_text(site_css())
-    css = src_dir/'styles.css'
-    (site/'styles.css').write_text(css.read_text() if css.exists() else '')
-    rep = {'pages': {}, 'order': [nb2page[n] for n in order], 'math_fallbacks': {}, 'figures': {},
-           'meta': {n: {'title': titles[n], 'description': str(fms[n].get('description', ''))} for n in order}}
-    rendered = {}
+    if (src_dir/'styles.css').exists(): shutil.copy(src_dir/'styles.css', site)
+    ex = Exporter(template_file=str(TEMPLATE), config=Config(ExtractOutputPreprocessor={'enabled': True},
+                  TemplateExporter={'exclude_input_prompt': True, 'exclude_output_prompt': True}))
+    rep = dict(pages={}, order=[pages[n] for n in order], math_fallbacks={}, figures={}, unlinked=[],
+               meta={n: dict(title=titles[n], description=str(fms[n].get('description', ''))) for n in order})
+    common = dict(lib=lib, tagline=tagline, git_url=git_url, unique_key='output',
+                  nav=[(s, [(pages[n], titles[n] if s else HOME_TEXT) for n in ns]) for s, ns in groups])
+    bodies, ids, link = {}, {}, _link_rewriter(pages, doc_url, site, src_dir)
+    for i, n in enumerate(order):
+        fm, prev, nxt = prepare(procd[n]), *[None, *order, None][i:i + 3:2]
+        state = {'ids': set(), 'toc': [], 'fallbacks': [], 'cards': _cards(procd[n])}
+        res = dict(common, state=state, toc=state['toc'], fm=fm, page=pages[n], nb=n, home=not section_of(n),
+                   pager=[(k, pages.get(m), titles.get(m)) for k, m in (('prev', prev), ('next', nxt))],
+                   output_files_dir=f'{Path(pages[n]).stem}_files',
+                   metadata={'name': titles[n] if titles[n] == lib else f'{titles[n]} – {lib}'})
+        with warnings.catch_warnings():                     # nbdev drops cell ids; nbconvert warns
+            warnings.simplefilter('ignore'); body, res = ex.from_notebook_node(procd[n], resources=res)
+        for f, b in res['outputs'].items(): (site/f).parent.mkdir(exist_ok=True); (site/f).write_bytes(b)
+        bodies[n], ids[pages[n]] = link(body), set(re.findall(r'\bid="([^"]+)"', body))
+        rep['figures'][n] = len(res['outputs'])
+        if state['fallbacks']: rep['math_fallbacks'][n] = state['fallbacks']
     for n in order:
-        page = Page(procd[n], nb2page[n], site, src_dir, link)
-        rendered[n] = (page, page.body())
-    ids = {nb2page[n]: p.ids | set(re.findall(r'\bid="([^"]+)"', b)) for n, (p, b) in rendered.items()}
-    unlinked = []
-    for n in order:
-        fm, page_file = fms[n], nb2page[n]
-        page, body = rendered[n]
-        body = unlink_missing_cards(body, page_file, ids, unlinked)
-        if n in broken:
-            body = (f'<div class="callout callout-important render-failure"><p><strong>nbdev could not process this notebook</strong>, '
-                    f'so its API cards are missing here (<code>nbdev_docs</code> fails on it too):</p>'
-                    f'<pre>{html.escape(broken[n])}</pre></div>\n' + body)
-        is_index = Path(n).stem == 'index'
-        title = titles[n]
-        doc = PAGE.format(
-            head_title=html.escape(title if title == lib else f'{title} – {lib}'),
-            description=html.escape(str(fm.get('description', ''))), lib=html.escape(lib),
-            body_class='page-index' if is_index else 'page', tagline=html.escape(tagline),
-            repo=f'<a class="repo" href="{html.escape(git_url)}">GitHub</a>' if git_url else '',
-            nav=_nav(groups, titles, nb2page, page_file), title_block=_title_block(fm, is_index, order, nb2page, git_url, page),
-            body=body, pager=_pager(order, titles, nb2page, n), toc=_toc(page.headings),
-            footer=f'Rendered from <code>nbs/{html.escape(n)}</code>. With Quarto installed, <code>nbdev_docs</code> builds the same site.')
-        (site/page_file).write_text(doc)
-        rep['pages'][n] = page_file
-        if page.math_fallbacks: rep['math_fallbacks'][n] = page.math_fallbacks
-        rep['figures'][n] = page.figures
-    rep['unlinked'] = sorted(set(unlinked))
+        (site/pages[n]).write_text(unlink_missing_cards(bodies[n], pages[n], ids, rep['unlinked']))
+        rep['pages'][n] = pages[n]
     return rep
 
 def render_site(force: bool = False, quiet: bool = False) -> dict:
-    "Process and render every notebook into `_site/`; return the render report (also in `_site/.render.json`)."
-    cfg = _cfg()
-    nbs, proc, site = cfg.nbs_path, ROOT/'_proc', ROOT/'_site'
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    key = digest()
-    stamp = site/STAMP
-    if not force and stamp.exists() and proc.exists():
-        rep = json.loads(stamp.read_text())
-        if rep.get('digest') == key and not rep.get('failures') and all((site/p).exists() for p in rep['pages'].values()):
-            say(f'_site is up to date ({len(rep["pages"])} pages, rendered in {rep["seconds"]}s); --force to redo')
+    "Process and render every notebook into `_site/`; return the report (also in `_site/.render.json`)."
+    cfg, say = _cfg(), (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    nbs, proc, site, key = cfg.nbs_path, ROOT/'_proc', ROOT/'_site', digest()
+    if not force and (site/STAMP).exists() and proc.exists():
+        rep = json.loads((site/STAMP).read_text())
+        if rep['digest'] == key and not rep['failures'] and all((site/p).exists() for p in rep['order']):
+            say(f'_site is up to date ({len(rep["pages"])} pages, made in {rep["seconds"]}s); --force redoes')
             return rep
-    t0 = time.time()
-    if proc.exists(): shutil.rmtree(proc)
-    if site.exists(): shutil.rmtree(site)
-    proc.mkdir(); site.mkdir()
-    procd, notes, failures = {}, {}, {}
+    t0, procd, failures = time.time(), {}, {}
+    for d in (proc, site): shutil.rmtree(d, ignore_errors=True); d.mkdir()
     for p in notebooks(nbs):
-        n, t1 = p.name, time.time()
-        try: ws = process(p, proc/n)
+        try: ws = process(p, proc/p.name)
         except Exception as e:
-            cause = e.__cause__ or e
-            failures[n] = f'{type(e).__name__}: {str(e).strip()[:600]}' + (f'\n  caused by {type(cause).__name__}: {cause}' if cause is not e else '')
-            say(f'  FAILED {n}: {failures[n]}')
-            try: ws = process(p, proc/n, execute=False)       # still a page, without the executed cards
-            except Exception: continue
-        procd[n] = read_nb(proc/n)
-        if ws: notes[n] = ws
-        say(f'  processed {n} in {time.time() - t1:.1f}s' + ''.join(f'\n    note: {w}' for w in ws))
+            ws, cause = process(p, proc/p.name, False), e.__cause__ and f'\n  caused by {e.__cause__!r}'
+            failures[p.name] = f'FAILED {e!r}'[:600] + (cause or '')
+        procd[p.name] = read_nb(proc/p.name)
+        say(f'  {p.name}: ' + failures.get(p.name, 'processed') + ''.join(f'\n    note: {w}' for w in ws))
+    cut = {n: f for n, nb in procd.items()
+           if (f := full_summary(nbs/n)) and f != front_matter(nb).get('description')}
+    for n, f in cut.items(): say(f'  note: {n}: nbdev keeps the first line of the `>` summary only: {f[:70]}')
     doc_url = (cfg.get('doc_host', '') + cfg.get('doc_baseurl', '')).rstrip('/')
-    cut = {n: full for n in procd if (full := full_summary(nbs/n)) and full != str(front_matter(procd[n]).get('description', ''))}
-    for n, full in cut.items(): say(f'  note: {n}: nbdev keeps only the first line of the `>` summary; put it on one line: {full[:70]!r}...')
-    report = {'digest': key, 'failures': failures, 'notes': notes, 'cut_descriptions': cut}
-    report.update(build_site(procd, site, nbs, lib=cfg.get('lib_name', 'docs'), git_url=cfg.get('git_url', ''), doc_url=doc_url,
-                             tagline=cfg.get('description', '').split(':')[0], broken=failures))
-    report['seconds'] = round(time.time() - t0, 1)
-    stamp.write_text(json.dumps(report, indent=1))
-    say(f'{len(report["pages"])} pages in {site.relative_to(ROOT)}/ ({sum(report["figures"].values())} figures) in {report["seconds"]}s')
-    if report['unlinked']: say(f'  note: {len(report["unlinked"])} doc links to symbols without a card left as plain code: {", ".join(report["unlinked"][:6])}')
-    for n, f in report['math_fallbacks'].items(): say(f'  note: {n}: {len(f)} formula(s) left as TeX: {f[0][:60]!r}')
-    if failures:
-        print(f'FAILED to process {len(failures)} notebook(s) with nbdev (nbdev_docs would fail on them too): {", ".join(failures)}.\n'
-            f'  {HINT}', file=sys.stderr)
-    return report
+    rep = build_site(procd, site, nbs, cfg.lib_name, cfg.git_url, doc_url, cfg.description.split(':')[0])
+    rep.update(digest=key, failures=failures, cut_descriptions=cut, seconds=round(time.time() - t0, 1))
+    (site/STAMP).write_text(json.dumps(rep, indent=1))
+    say(f'{len(rep["pages"])} pages in _site/ ({sum(rep["figures"].values())} figures) in {rep["seconds"]}s')
+    if rep['unlinked']: say(f'  note: {len(rep["unlinked"])} doc links to symbols with no card left as code')
+    for n, f in rep['math_fallbacks'].items(): say(f'  note: {n}: {len(f)} formulas left as TeX: {f[0][:60]}')
+    if failures: print(f'FAILED in nbdev (so nbdev_docs): {", ".join(failures)}\n  {HINT}', file=sys.stderr)
+    return rep
 
-# ---------------------------------------------------------------------------------------------------------------
-# README.md
+def readme_text(index_nb, nb_names) -> tuple:
+    "README.md (GitHub markdown, nbconvert's MarkdownExporter) from the processed landing page; its figures."
+    fm = prepare(index_nb, readme=True)
+    head = f"# {fm.get('title', 'adv_kt')}" + (f"\n\n> {fm['description']}" if fm.get('description') else '')
+    index_nb.cells.insert(0, nbformat.v4.new_markdown_cell(head))
+    index_nb.metadata['language_info'] = {'name': 'python'}
+    ex = MarkdownExporter(config=Config(ExtractOutputPreprocessor=dict(
+        output_filename_template='cell-{cell_index}-output-{index}{extension}')))
+    md, res = ex.from_notebook_node(index_nb, resources={'output_files_dir': 'index_files/figure-commonmark'})
+    md = re.sub(r'(\]\s*)\((?:\./)?([\w.-]+\.ipynb)(#[^)\s]*)?\)',
+                lambda m: f'{m[1]}(nbs/{m[2]}{m[3] or ""})' if m[2] in nb_names else m[0], md)
+    return ('<!-- Generated from nbs/index.ipynb by tools/render_docs.py --readme; do not edit. -->\n\n'
+            + re.sub(r'\n{3,}', '\n\n', re.sub(r'[ \t]+\n', '\n', md)).strip() + '\n'), res['outputs']
 
-README_HEAD = '<!-- Generated from nbs/index.ipynb by tools/render_docs.py --readme; do not edit. -->\n\n'
-
-def readme_text(index_nb, nb_names, out_dir: Path | None = None) -> tuple[str, dict]:
-    "README.md (GitHub markdown) from the processed landing notebook, and the figures it needs {relative path: bytes}."
-    fm = front_matter(index_nb)
-    parts = [f"# {fm.get('title', 'adv_kt')}"] + ([f"> {fm['description']}"] if fm.get('description') else [])
-    figs = {}
-    def relink(md):
-        f = lambda m: f'{m.group(1)}(nbs/{m.group(2)}{m.group(3) or ""})' if m.group(2) in nb_names else m.group(0)
-        return re.sub(r'(\]\s*)\((?:\./)?([\w.-]+\.ipynb)(#[^)\s]*)?\)', f, md)
-    for i, c in enumerate(index_nb.cells, 1):
-        if c.cell_type == 'markdown':
-            s = c.source.strip()
-            if s and 'THIS FILE WAS AUTOGENERATED' not in s: parts.append(relink(s))
-            continue
-        if c.cell_type != 'code': continue
-        d, code = split_directives(c.source)
-        if _false(d.get('include', 'true')): continue
-        if code.strip() and not _false(d.get('echo', 'true')): parts.append(f'```python\n{code.rstrip()}\n```')
-        if _false(d.get('output', 'true')): continue
-        for k, o in enumerate(c.get('outputs', []), 1):
-            t = o.get('output_type')
-            if t == 'stream':
-                if o.get('name') == 'stdout' and (txt := _re_ansi.sub('', _text(o.get('text')))).strip() and not is_progress(txt):
-                    parts.append(f'```text\n{txt.rstrip()}\n```')
-                continue
-            if t == 'error': continue
-            data = o.get('data', {})
-            if 'text/markdown' in data: parts.append(relink(_text(data['text/markdown']).strip()))
-            elif m := next((m for m in ('image/png', 'image/jpeg') if m in data), None):
-                rel = f'index_files/figure-commonmark/cell-{i}-output-{k}.{m.split("/")[1].replace("jpeg", "jpg")}'
-                figs[rel] = base64.b64decode(_text(data[m]))
-                parts.append(f'![]({rel})')
-            elif 'text/html' in data: parts.append(_text(data['text/html']).strip())
-            elif 'text/plain' in data: parts.append(f'```text\n{_re_ansi.sub("", _text(data["text/plain"])).rstrip()}\n```')
-    md = '\n\n'.join(p for p in parts if p.strip())
-    md = re.sub(r'\n{3,}', '\n\n', md).strip() + '\n'
-    return README_HEAD + md, figs
-
-def write_readme():
-    "Rewrite README.md (and `index_files/` when the landing page has figures) from `_proc/index.ipynb`."
-    cfg = _cfg()
-    idx = ROOT/'_proc'/cfg.readme_nb
-    if not idx.exists(): raise SystemExit(f'{idx} is missing: the landing notebook nbs/{cfg.readme_nb} failed to process')
-    text, figs = readme_text(read_nb(idx), {p.name for p in notebooks(cfg.nbs_path)})
-    (ROOT/'README.md').write_text(text)
-    fdir = ROOT/'index_files'
-    if fdir.exists(): shutil.rmtree(fdir)
-    for rel, data in sorted(figs.items()):
+def write_generated():
+    "Rewrite README.md, `index_files/` and nbs/sidebar.yml from `_proc/` and the notebooks."
+    cfg = _cfg(); names = [p.name for p in notebooks(cfg.nbs_path)]
+    (cfg.nbs_path/'sidebar.yml').write_text(sidebar_yml(names))
+    if not (idx := ROOT/'_proc'/cfg.readme_nb).exists(): raise SystemExit(f'no {idx}: nbdev failed on it')
+    text, figs = readme_text(read_nb(idx), set(names))
+    (ROOT/'README.md').write_text(text); shutil.rmtree(ROOT/'index_files', ignore_errors=True)
+    for rel, data in figs.items():
         (ROOT/rel).parent.mkdir(parents=True, exist_ok=True); (ROOT/rel).write_bytes(data)
-    return text
 
-def write_sidebar() -> str:
-    cfg = _cfg()
-    text = sidebar_yml([p.name for p in notebooks(cfg.nbs_path)])
-    (cfg.nbs_path/'sidebar.yml').write_text(text)
-    return text
-
-# ---------------------------------------------------------------------------------------------------------------
-# Styles of the offline layout (nbs/styles.css holds the cell styles shared with Quarto)
-
-def site_css() -> str:
-    from pygments.formatters import HtmlFormatter
-    return LAYOUT_CSS + '\n/* syntax highlighting (pygments "default") */\n' + HtmlFormatter(style='default').get_style_defs('.highlight')
-
-LAYOUT_CSS = """/* Layout of the offline site (tools/render_docs.py); Quarto users get Quarto's own. */
-:root {
-  --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --soft: #f6f8fa; --line: #d8dee4;
-  --primary: #2780e3; --primary-dark: #1a5fb4; --accent: #e8590c;
-  --sans: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif;
-  --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace;
-  --sidebar-w: 14.5rem; --toc-w: 12rem; --content-w: 54rem;
-}
-* { box-sizing: border-box; }
-html { scroll-padding-top: 4rem; }
-body { margin: 0; font-family: var(--sans); font-size: 16px; line-height: 1.6; color: var(--fg); background: var(--bg); }
-a { color: var(--primary-dark); text-decoration: none; }
-a:hover { text-decoration: underline; }
-code, pre { font-family: var(--mono); font-size: 0.84em; }
-math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Math TeX Gyre", "Cambria Math", math; }
-.navbar { position: sticky; top: 0; z-index: 10; display: flex; align-items: center; gap: 1rem; height: 3.25rem;
-  padding: 0 1.25rem; background: var(--primary); color: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.15); }
-.navbar a { color: #fff; }
-.navbar .brand { font-weight: 700; font-size: 1.15rem; letter-spacing: .01em; }
-.navbar .tagline { opacity: .85; font-size: .9rem; flex: 1; }
-.navbar .repo { margin-left: auto; font-size: .9rem; padding: .2rem .7rem; border: 1px solid rgba(255,255,255,.6); border-radius: 999px; }
-.layout { display: grid; grid-template-columns: var(--sidebar-w) minmax(0, 1fr) var(--toc-w); gap: 2rem;
-  max-width: calc(var(--sidebar-w) + var(--content-w) + var(--toc-w) + 6.5rem); margin: 0 auto; padding: 0 1.25rem; }
-.sidebar { position: sticky; top: 3.25rem; align-self: start; max-height: calc(100vh - 3.25rem); overflow-y: auto;
-  padding: 1.5rem 0 2rem; font-size: .92rem; }
-.sidebar ul { list-style: none; margin: 0; padding: 0; }
-.sidebar li a { display: block; padding: .22rem .75rem; border-left: 2px solid transparent; color: var(--fg); border-radius: 0 4px 4px 0; }
-.sidebar li a:hover { background: var(--soft); text-decoration: none; }
-.sidebar li a.active { border-left-color: var(--primary); color: var(--primary-dark); font-weight: 600; background: #eef5fd; }
-.sidebar .section { margin-top: 1rem; }
-.sidebar .section-title { display: block; padding: 0 .75rem .25rem; font-size: .75rem; font-weight: 700;
-  text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
-.toc { position: sticky; top: 3.25rem; align-self: start; padding: 1.75rem 0; font-size: .85rem; max-height: calc(100vh - 3.25rem); overflow-y: auto; }
-.toc h2 { font-size: .75rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 .5rem; }
-.toc ul { list-style: none; margin: 0; padding: 0; border-left: 1px solid var(--line); }
-.toc li a { display: block; padding: .15rem .75rem; color: var(--muted); }
-.toc li a:hover { color: var(--primary-dark); }
-.content { min-width: 0; max-width: var(--content-w); padding: 1.5rem 0 3rem; }
-.title-block { margin: .75rem 0 1.75rem; padding-bottom: 1.25rem; border-bottom: 1px solid var(--line); }
-.title-block .title { font-size: 2.2rem; line-height: 1.2; margin: 0 0 .5rem; }
-.title-block .description { font-size: 1.15rem; color: var(--muted); margin: 0; }
-.page-index .title-block { border-bottom: none; margin-bottom: 1rem; padding: 1.75rem 2rem 1.5rem;
-  background: linear-gradient(135deg, #eef5fd 0%, #f7f3ff 100%); border-radius: 12px; }
-.page-index .title-block .title { font-size: 2.6rem; font-family: var(--mono); letter-spacing: -.02em; }
-.page-index .title-block .description { color: #3d4650; }
-.actions { margin: 1.1rem 0 0; display: flex; gap: .6rem; flex-wrap: wrap; }
-.button { display: inline-block; padding: .45rem 1rem; border-radius: 6px; border: 1px solid var(--line); background: #fff;
-  color: var(--fg); font-weight: 600; font-size: .92rem; }
-.button.primary { background: var(--primary); border-color: var(--primary); color: #fff; }
-.button:hover { text-decoration: none; filter: brightness(.96); }
-h2, h3, h4 { line-height: 1.3; position: relative; }
-h2 { font-size: 1.55rem; margin: 2.2rem 0 .8rem; padding-bottom: .3rem; border-bottom: 1px solid var(--line); }
-h3 { font-size: 1.2rem; margin: 1.6rem 0 .6rem; }
-h4 { font-size: 1.05rem; margin: 1.3rem 0 .5rem; }
-.anchor { margin-left: .4rem; color: var(--line); font-weight: 400; visibility: hidden; }
-h2:hover .anchor, h3:hover .anchor, h4:hover .anchor { visibility: visible; }
-.pager { display: flex; justify-content: space-between; gap: 1rem; margin-top: 3rem; }
-.pager a { flex: 1; max-width: 48%; padding: .7rem 1rem; border: 1px solid var(--line); border-radius: 8px; color: var(--fg); font-weight: 600; }
-.pager a span { display: block; font-size: .78rem; font-weight: 400; color: var(--muted); }
-.pager a.next { text-align: right; margin-left: auto; }
-.pager a:hover { border-color: var(--primary); text-decoration: none; }
-.page-footer { margin-top: 2rem; padding-top: 1rem; border-top: 1px solid var(--line); font-size: .82rem; color: var(--muted); }
-math { font-size: 1.08em; }
-.math.display { overflow-x: auto; margin: 1rem 0; }
-code.math-tex { color: #6a1b9a; background: transparent; }
-@media (max-width: 1180px) { .layout { grid-template-columns: var(--sidebar-w) minmax(0, 1fr); } .toc { display: none; } }
-@media (max-width: 800px) {
-  .layout { display: flex; flex-direction: column; gap: 0; }
-  .content { padding-bottom: 1rem; }
-  .sidebar { order: 2; position: static; max-height: none; border-top: 1px solid var(--line); padding: 1rem 0 2rem; }
-  .page-index .title-block { padding: 1.25rem 1.25rem 1rem; }
-  .title-block .title { font-size: 1.8rem; }
-  .navbar .tagline { display: none; }
-}
-@media print { .navbar, .sidebar, .toc, .pager { display: none; } .layout { display: block; } }
-"""
-
-# ---------------------------------------------------------------------------------------------------------------
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--readme', action='store_true',
-                   help='also rewrite the committed generated files: README.md (+ index_files/) and nbs/sidebar.yml')
-    p.add_argument('--force', action='store_true', help='render even if _site is up to date')
-    p.add_argument('--quiet', action='store_true')
-    a = p.parse_args(argv)
-    os.chdir(ROOT)
-    rep = render_site(force=a.force, quiet=a.quiet)
-    if a.readme: write_sidebar(); write_readme()
-    return 1 if rep['failures'] else 0
-
-if __name__ == '__main__': sys.exit(main())
+@call_parse
+def main(readme: store_true = False, # also write README.md, index_files/ and nbs/sidebar.yml
+         force: store_true = False,  # render even if _site is up to date
+         quiet: store_true = False): # print nothing but failures
+    "Render the docs into `_site/`; with `--readme`, the committed generated files too."
+    os.chdir(ROOT); rep = render_site(force, quiet)
+    if readme: write_generated()
+    if rep['failures']: sys.exit(1)
