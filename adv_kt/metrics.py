@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 from tqdm import tqdm
 from fastcore.basics import patch
+from fastcore.meta import delegates
 from .attacks import Attack, official_pgd, evaluating, check_outputs, forward
 
 # %% auto #0
@@ -223,7 +224,16 @@ def _check_args(convention, labels, reference, batch_size, names):
         raise ValueError(f"names: must be a pair of two strings (attacked, measured), got {names!r}")
 
 # %% ../nbs/02_metrics.ipynb #2f0d57a5
-def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress, both):
+def _measure(model_a, model_b, x, both:bool,
+             attack:Callable|None=None, # `attack(model, x) -> x_adv`; default: `official_pgd(0.1)`, seeded
+             convention:str='paper',    # 'paper' or 'official' (see above); switch with `as_convention`
+             labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
+             reference:nn.Module|None=None, # the model the label filter uses (required with `labels`)
+             batch_size:int=256,        # batch size when x is a tensor
+             names:tuple|None=None,     # names of the two models in results (default: their class names)
+             progress:bool=True,        # show a progress bar over batches
+            ):
+    "The engine of `transferability` and `bidirectional`, which take its keyword arguments."
     _check_args(convention, labels, reference, batch_size, names)
     if attack is None: attack = official_pgd(0.1, generator=torch.Generator().manual_seed(0))
     na, nb = names or (_name(model_a, type(model_a).__name__), _name(model_b, type(model_b).__name__))
@@ -255,33 +265,19 @@ def _measure(model_a, model_b, x, attack, convention, labels, reference, batch_s
     return (res_ab, ba.result(nb, na, n_skip, n_mis, convention, desc)) if both else res_ab
 
 # %% ../nbs/02_metrics.ipynb #0c833010
+@delegates(_measure, but=['both'])
 def bidirectional(model_a:nn.Module,     # one model (e.g. f_S): attacked in a -> b, measured in b -> a
                   model_b:nn.Module,     # the other model (e.g. f_T)
                   x:Tensor|Iterable,     # inputs: a tensor, or an iterable of batches (tensors, (x, y) pairs)
-                  attack:Callable|None=None, # `attack(model, x) -> x_adv`; default: `official_pgd(0.1)`
-                  convention:str='paper',# 'paper' or 'official' (see above); switch with `as_convention`
-                  labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
-                  reference:nn.Module|None=None, # the model whose correct predictions `labels` keeps
-                  batch_size:int=256,    # batch size when x is a tensor
-                  names:tuple|None=None, # names for the two models in results (default: their class names)
-                  progress:bool=True,    # show a progress bar over batches
-                 )->tuple:               # (Transferability a -> b, Transferability b -> a)
+                  **kwargs)->tuple:      # (Transferability a -> b, Transferability b -> a)
     "Adversarial transferability in both directions, attacking each model once per batch."
-    return _measure(model_a, model_b, x, attack, convention, labels, reference, batch_size, names, progress,
-                    both=True)
+    return _measure(model_a, model_b, x, both=True, **kwargs)
 
 # %% ../nbs/02_metrics.ipynb #112ba604
+@delegates(_measure, but=['both'])
 def transferability(attacked:nn.Module,  # the model the attack is made on
                     measured:nn.Module,  # the model whose output deviations are measured
                     x:Tensor|Iterable,   # target-domain inputs: a tensor, or an iterable of batches
-                    attack:Callable|None=None, # `attack(model, x) -> x_adv`; default: `official_pgd(0.1)`
-                    convention:str='paper', # 'paper' or 'official'
-                    labels:Tensor|bool|None=None, # keep only samples `reference` classifies correctly
-                    reference:nn.Module|None=None, # the model the label filter uses (required with `labels`)
-                    batch_size:int=256,  # batch size when x is a tensor
-                    names:tuple|None=None, # (attacked name, measured name) for the result
-                    progress:bool=True,  # show a progress bar over batches
-                   )->Transferability:
+                    **kwargs)->Transferability:
     "alpha1, alpha2 and alpha12 of `attacked -> measured`: attacks on `attacked`, deviations of `measured`."
-    return _measure(attacked, measured, x, attack, convention, labels, reference, batch_size, names, progress,
-                    both=False)
+    return _measure(attacked, measured, x, both=False, **kwargs)
