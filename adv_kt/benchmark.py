@@ -4,16 +4,17 @@
 
 # %% ../nbs/90_benchmark.ipynb #2ee343ae
 from __future__ import annotations
-import argparse, math, sys, time
+import math, sys, time
 import torch
 from torch import nn, Tensor
 from .attacks import Attack, official_fgsm, official_pgd, evaluating
 from .metrics import transferability, unit_rows, outer_sums
 from .models import get_model, canonical_arch
-from .core import Parser, positive_int, positive_float, run_cli
+from fastcore.script import Param
+from .core import positive_int, positive_float, run_cli, run_command
 
 # %% auto #0
-__all__ = ['ATTACKS', 'official_loop', 'bench', 'format_table', 'main', 'cli']
+__all__ = ['ATTACKS', 'official_loop', 'bench', 'format_table', 'adv_kt_bench', 'main', 'cli']
 
 # %% ../nbs/90_benchmark.ipynb #0e87439b
 def official_loop(attacked:nn.Module, # the model the attack is made on
@@ -55,7 +56,9 @@ def _grad_time(model, x, batch_size, repeats):
             torch.autograd.grad(model(xi).sum(), xi)
     with evaluating(model): return _best(run, repeats)
 
-ATTACKS = dict(fgsm=lambda: official_fgsm(0.1), pgd10=lambda: official_pgd(0.1, steps=10), pgd50=lambda: official_pgd(0.1, steps=50))
+# %% ../nbs/90_benchmark.ipynb #bb78d15b
+ATTACKS = dict(fgsm=lambda: official_fgsm(0.1), pgd10=lambda: official_pgd(0.1, steps=10),
+               pgd50=lambda: official_pgd(0.1, steps=50))
 
 def bench(arch:str='lenet',        # architecture from `adv_kt.models`
           attack:str='fgsm',       # 'fgsm' (paper's experiment 1), 'pgd10' or 'pgd50' (experiment 2)
@@ -77,43 +80,52 @@ def bench(arch:str='lenet',        # architecture from `adv_kt.models`
     rows = []
     for b in batch_sizes:
         xs = x[:n]
-        metric_s = _best(lambda: transferability(attacked, measured, xs, attack=atk, batch_size=b, progress=False), repeats)
-        attacks_s = _best(lambda: [(atk(attacked, xs[i:i+b]), atk(measured, xs[i:i+b])) for i in range(0, n, b)], repeats)
+        metric = lambda: transferability(attacked, measured, xs, attack=atk, batch_size=b, progress=False)
+        attacks = lambda: [(atk(attacked, xs[i:i+b]), atk(measured, xs[i:i+b])) for i in range(0, n, b)]
+        metric_s, attacks_s = _best(metric, repeats), _best(attacks, repeats)
         gradb = _grad_time(attacked, xs, b, repeats) / n
         rows.append(dict(arch=arch, width=width, attack=atk.name, batch=b, threads=torch.get_num_threads(),
-                         loop_img_s=n_loop / loop_s, batched_img_s=n / metric_s, speedup=loop_s / n_loop / (metric_s / n),
-                         cap=grad1 / gradb, overhead=metric_s / attacks_s - 1))
+                         loop_img_s=n_loop / loop_s, batched_img_s=n / metric_s,
+                         speedup=loop_s / n_loop / (metric_s / n), cap=grad1 / gradb,
+                         overhead=metric_s / attacks_s - 1))
     return rows
 
+# %% ../nbs/90_benchmark.ipynb #fea0b654
 def format_table(rows:list)->str:
     "The benchmark rows as a markdown table."
-    head = "| arch | width | attack | batch | loop img/s | batched img/s | speed-up | batching cap | metric overhead |\n|---|---|---|---|---|---|---|---|---|\n"
-    return head + "\n".join(f"| {r['arch']} | {r['width']:g} | {r['attack']} | {r['batch']} | {r['loop_img_s']:.1f} | {r['batched_img_s']:.1f} "
-                            f"| {r['speedup']:.1f}x | {r['cap']:.1f}x | {r['overhead']:+.0%} |" for r in rows)
+    cols = ('arch', 'width', 'attack', 'batch', 'loop img/s', 'batched img/s', 'speed-up', 'batching cap',
+            'metric overhead')
+    head = '| ' + ' | '.join(cols) + ' |\n' + '|---' * len(cols) + '|\n'
+    return head + "\n".join(f"| {r['arch']} | {r['width']:g} | {r['attack']} | {r['batch']} "
+                            f"| {r['loop_img_s']:.1f} | {r['batched_img_s']:.1f} | {r['speedup']:.1f}x "
+                            f"| {r['cap']:.1f}x | {r['overhead']:+.0%} |" for r in rows)
 
 # %% ../nbs/90_benchmark.ipynb #b659889c
-def main(argv=None):
-    "Command line: print the benchmark table."
-    p = Parser(prog='adv_kt_bench', description=__doc__ or "Benchmark adv_kt's batched metrics")
-    p.add_argument('--arch', nargs='+', default=['lenet', 'resnet18'], help='architectures (default: lenet resnet18)')
-    p.add_argument('--attack', nargs='+', default=['fgsm', 'pgd10'], choices=list(ATTACKS), help='attacks')
-    p.add_argument('--n', type=positive_int, default=256, help='images for the batched runs')
-    p.add_argument('--n-loop', type=positive_int, default=32, help='images for the per-image loop')
-    p.add_argument('--batch', type=positive_int, nargs='+', default=[16, 64, 256], help='batch sizes')
-    p.add_argument('--width', type=positive_float, default=1.0, help='model width multiplier')
-    p.add_argument('--repeats', type=positive_int, default=3, help='best of this many runs')
-    a = p.parse_args(argv)
-    for arch in a.arch:
-        try: canonical_arch(arch)
+def adv_kt_bench(arch:Param('architectures', nargs='+')=('lenet', 'resnet18'),
+                 attack:Param('attacks', nargs='+', choices=list(ATTACKS))=('fgsm', 'pgd10'),
+                 n:Param('images for the batched runs', positive_int)=256,
+                 n_loop:Param('images for the per-image loop', positive_int)=32,
+                 batch:Param('batch sizes', positive_int, nargs='+')=(16, 64, 256),
+                 width:Param('model width multiplier', positive_float)=1.0,
+                 repeats:Param('best of this many runs', positive_int)=3,
+                )->list:
+    "Time adv_kt's batched metrics against the official per-image loop; print the table."
+    for a in arch:
+        try: canonical_arch(a)
         except ValueError as e: raise ValueError(f"--arch: {e}") from None
     rows = []
-    for arch in a.arch:
-        for atk in a.attack:
-            rows += bench(arch, atk, n=a.n, n_loop=a.n_loop, batch_sizes=tuple(a.batch), width=a.width, repeats=a.repeats)
-            print(format_table(rows[-len(a.batch):]), flush=True)
+    for a in arch:
+        for atk in attack:
+            rows += bench(a, atk, n=n, n_loop=n_loop, batch_sizes=tuple(batch), width=width, repeats=repeats)
+            print(format_table(rows[-len(batch):]), flush=True)
     print(f"\nAll rows ({torch.get_num_threads()} threads, torch {torch.__version__}):")
     print(format_table(rows))
     return rows
+
+# %% ../nbs/90_benchmark.ipynb #9078df9e
+def main(argv=None):
+    "Command line: print the benchmark table."
+    return run_command(adv_kt_bench, 'adv_kt_bench', argv)
 
 def cli():
     "Entry point of `adv_kt_bench`: errors are one line and exit status 2."

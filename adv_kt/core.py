@@ -4,12 +4,15 @@
 
 # %% ../nbs/92_core.ipynb #480f9a6c
 from __future__ import annotations
-import argparse, contextlib, math, os, re, socket, sys, tempfile
+import argparse, contextlib, copy, math, os, re, socket, sys, tempfile
 from pathlib import Path
 from typing import Callable
+from fastcore.script import Param, anno_parser, store_true
+from fastcore.script import Param, anno_parser, store_true
 
 # %% auto #0
-__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'atomic_write', 'remove_stale_parts', 'Parser', 'run_cli']
+__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'atomic_write', 'remove_stale_parts', 'cli_parser', 'run_command',
+           'run_cli']
 
 # %% ../nbs/92_core.ipynb #a49379d1
 _OWNER = f"{socket.gethostname()}-{os.getpid()}"      # who writes a temporary file: host and process
@@ -17,6 +20,7 @@ _OWNER = f"{socket.gethostname()}-{os.getpid()}"      # who writes a temporary f
 def _umask()->int:
     m = os.umask(0o022); os.umask(m); return m
 
+# %% ../nbs/92_core.ipynb #36d2f04b
 def atomic_write(path,               # final path of the file
                  write:Callable,     # write(f) -> result, given the open temporary file
                  binary:bool=True,   # open the temporary file in binary (else text) mode
@@ -34,6 +38,7 @@ def atomic_write(path,               # final path of the file
         if os.path.exists(tmp): os.unlink(tmp)
         raise
 
+# %% ../nbs/92_core.ipynb #7287689c
 def remove_stale_parts(folder)->list:
     "Delete the temporary files that processes of this host, now dead, left in `folder` (killed mid-write)."
     removed, host = [], socket.gethostname()
@@ -47,18 +52,12 @@ def remove_stale_parts(folder)->list:
     return removed
 
 # %% ../nbs/92_core.ipynb #13b02860
-class Parser(argparse.ArgumentParser):
-    "argparse, but a usage error is one line on stderr (`prog: error: ...`) and exit status 2."
-    def error(self, message):
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
 def _number(kind, lo, strict):
     def parse(s):
         try: v = kind(s)
         except (TypeError, ValueError): v = None
-        ok = v is not None and (not isinstance(v, float) or math.isfinite(v)) and (v > lo if strict else v >= lo)
-        if not ok:
+        ok = v is not None and (not isinstance(v, float) or math.isfinite(v))
+        if not (ok and (v > lo if strict else v >= lo)):
             what = ' (an integer)' if kind is int else ''
             raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {lo:g}{what}, got {s!r}")
         return v
@@ -69,6 +68,40 @@ positive_int = _number(int, 1, False)        # argparse type: an integer >= 1
 nonnegative_int = _number(int, 0, False)     # argparse type: an integer >= 0
 positive_float = _number(float, 0, True)     # argparse type: a finite number > 0
 
+# %% ../nbs/92_core.ipynb #becaa252
+def _one_line_error(prog):
+    def error(message): print(f"{prog}: error: {message}", file=sys.stderr); sys.exit(2)
+    return error
+
+def cli_parser(func:Callable, # a command: its parameters annotated with fastcore `Param`
+               prog:str,      # the command's name, for usage and errors
+              )->argparse.ArgumentParser:
+    "fastcore's `anno_parser(func)` with dashed flags (`--batch-size`) and one-line usage errors (status 2)."
+    ann = func.__annotations__
+    func.__annotations__ = {k: copy.copy(v) for k, v in ann.items()}
+    try: p = anno_parser(func, prog=prog)
+    finally: func.__annotations__ = ann
+    for a in list(p._actions):
+        for s in a.option_strings: del p._option_string_actions[s]
+        if a.dest in ('pdb', 'xtra'):
+            p._remove_action(a)
+            for g in p._action_groups:
+                if a in g._group_actions: g._group_actions.remove(a)
+            continue
+        a.option_strings = [s.replace('_', '-') if s.startswith('--') else s for s in a.option_strings]
+        p._option_string_actions.update({s: a for s in a.option_strings})
+    p.error = _one_line_error(prog)
+    return p
+
+# %% ../nbs/92_core.ipynb #9eb228ea
+def run_command(func:Callable, # a command: its parameters annotated with fastcore `Param`
+                prog:str,      # the command's name
+                argv=None,     # arguments (default: sys.argv[1:])
+               ):              # what `func` returned
+    "Parse `argv` with `cli_parser(func, prog)` and call `func` with the values."
+    return func(**vars(cli_parser(func, prog).parse_args(argv)))
+
+# %% ../nbs/92_core.ipynb #72fdca51
 def run_cli(prog:str,               # the command's name, for the message
             main:Callable,          # main(argv) -> anything
             argv=None,              # arguments (default: sys.argv[1:])

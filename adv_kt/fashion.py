@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_fashion.ipynb #9bb51ce7
 from __future__ import annotations
-import gzip, hashlib, os, zlib
+import functools, gzip, hashlib, os, zlib
 from pathlib import Path
 import numpy as np, torch
 from .data import pad_to, IMAGE_SIZE, data_root, download_url, ChecksumError, DATASETS
@@ -67,13 +67,19 @@ def fashion_folder(root=None,          # data folder (see `adv_kt.data.data_root
     return own
 
 # %% ../nbs/03a_fashion.ipynb #02b5429a
+@functools.lru_cache(maxsize=4)
+def _load(folder:str, pre:str)->tuple:
+    "The checked arrays of one split, kept in memory: a split is read and verified once per process."
+    folder = Path(folder)
+    return tuple(read_idx_gz(folder/f, FASHION_FILES[f][1]) for f in (f'{pre}-images-idx3-ubyte.gz',
+                                                                        f'{pre}-labels-idx1-ubyte.gz'))
+
 def read_fashion_mnist(split:str,          # 'train' (60,000) or 'test' (10,000)
                        root=None,          # data folder (see `fashion_folder`)
                        download:bool=False,# fetch the files if they are nowhere
                       )->tuple:            # (uint8 images N x 1 x 32 x 32, int64 labels)
-    "One split of Fashion-MNIST, content checked by MD5, padded to 32x32."
-    folder, pre = fashion_folder(root, download), 'train' if split == 'train' else 't10k'
-    x, y = (read_idx_gz(folder/f, FASHION_FILES[f][1]) for f in (f'{pre}-images-idx3-ubyte.gz',
-                                                                  f'{pre}-labels-idx1-ubyte.gz'))
+    "One split of Fashion-MNIST, content checked by MD5 (once per process), padded to 32x32."
+    folder = fashion_folder(root, download)
+    x, y = _load(str(folder.resolve()), 'train' if split == 'train' else 't10k')
     if x.ndim != 3 or len(x) != len(y): raise ValueError(f"{folder}: {x.shape} images but {y.shape} labels")
     return pad_to(torch.from_numpy(x.copy())[:, None], IMAGE_SIZE), y.astype(np.int64)

@@ -13,14 +13,16 @@ from .experiments import (get_preset, PRESETS, run_adv_to_knowledge, run_knowled
                                 learned_note)
 import torch
 from tqdm import tqdm
-from .synthetic import make_rbf_data, SigmoidNet, train_sigmoid_net, perturbation_sweep, plot_sweep, SWEEP_METRICS
+from .synthetic import (make_rbf_data, SigmoidNet, train_sigmoid_net, perturbation_sweep, plot_sweep,
+                              SWEEP_METRICS)
 from .train import cache_dir, cache_key, atomic_save, verified_load
-from .core import atomic_write, Parser, remove_stale_parts
+from fastcore.script import Param, store_true
+from .core import atomic_write, remove_stale_parts, run_command
 from .zoo import run_model_selection, summary_table, plot_study
 
 # %% auto #0
 __all__ = ['SYNTHETIC_THREADS', 'PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'reproduce',
-           'main', 'cli']
+           'adv_kt_reproduce', 'main', 'cli']
 
 # %% ../nbs/13_reproduce.ipynb #b095269d
 def _atomic_text(path:Path, text:str): atomic_write(path, lambda f: f.write(text), binary=False)
@@ -33,6 +35,7 @@ def write_csv(rows:list, path:Path):
     w = csv.DictWriter(buf, cols); w.writeheader(); w.writerows(rows)
     _atomic_text(path, buf.getvalue())
 
+# %% ../nbs/13_reproduce.ipynb #b508436a
 def output_dir(out)->Path:
     "Create `out` and check it can be written, with a clear error if not."
     p = Path(out).expanduser()
@@ -40,7 +43,8 @@ def output_dir(out)->Path:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix='.write-test-'): pass
     except OSError as e:
-        raise OSError(f"output folder {p} cannot be written ({e.strerror or e}); pass --out with a writable folder") from e
+        raise OSError(f"output folder {p} cannot be written ({e.strerror or e}); "
+                      "pass --out with a writable folder") from e
     remove_stale_parts(p)
     return p
 
@@ -48,14 +52,16 @@ def output_dir(out)->Path:
 SYNTHETIC_THREADS = 2   # fixed: the thread count changes the summation order, hence the weights
 
 def _synthetic_net(m, epochs, X, Y, cache):
-    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1, threads=SYNTHETIC_THREADS)
+    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1,
+                threads=SYNTHETIC_THREADS)
     path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
     if path.exists():
         try:
             w = verified_load(path)
             return SigmoidNet(w['W1'], w['b1'], w['W2'], w['b2'])
         except Exception as e:                                   # damaged or unreadable: train again
-            warnings.warn(f"ignoring unusable synthetic network {path} ({type(e).__name__}: {e}); training again")
+            warnings.warn(f"ignoring unusable synthetic network {path} ({type(e).__name__}: {e}); "
+                          "training again")
     net = SigmoidNet.init(m=m, seed=m)
     n = torch.get_num_threads()
     torch.set_num_threads(SYNTHETIC_THREADS)
@@ -64,6 +70,7 @@ def _synthetic_net(m, epochs, X, Y, cache):
     atomic_save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, path)
     return net
 
+# %% ../nbs/13_reproduce.ipynb #5e6eea92
 def run_synthetic(epochs:int=10_000, # training steps of the three networks (official: 10,000)
                   cache=None,        # where trained networks are kept
                   progress:bool=True,# progress bar over the three trainings and three sweeps
@@ -74,14 +81,18 @@ def run_synthetic(epochs:int=10_000, # training steps of the three networks (off
     bar = tqdm(total=6, desc='synthetic', disable=not progress)
     nets = {}
     for m in (100, 50, 200):
-        bar.set_postfix_str(f'network of width {m}'); nets[m] = _synthetic_net(m, epochs, X, Y, cache); bar.update()
+        bar.set_postfix_str(f'network of width {m}'); nets[m] = _synthetic_net(m, epochs, X, Y, cache)
+        bar.update()
     f_t, runs = nets[100], {}
     for k, src, name in [('same', None, 'same width: perturbed copy of the target'),
-                         ('m50', nets[50], 'independent source, width 50'), ('m200', nets[200], 'independent source, width 200')]:
-        bar.set_postfix_str(f'sweep {k}'); runs[k] = perturbation_sweep(f_t, X, Y, source=src, name=name); bar.update()
+                         ('m50', nets[50], 'independent source, width 50'),
+                         ('m200', nets[200], 'independent source, width 200')]:
+        bar.set_postfix_str(f'sweep {k}'); runs[k] = perturbation_sweep(f_t, X, Y, source=src, name=name)
+        bar.update()
     bar.close()
     return runs
 
+# %% ../nbs/13_reproduce.ipynb #93ba04b9
 def synthetic_report(runs:dict, out:Path)->str:
     "Write one CSV per run and level and the paper-style figure; return a markdown summary with correlations."
     import matplotlib.pyplot as plt
@@ -96,100 +107,133 @@ def synthetic_report(runs:dict, out:Path)->str:
     head = '| run, level | ' + ' | '.join(metrics) + ' |\n' + '|---' * (len(metrics) + 1) + '|\n'
     body = '\n'.join(f"| {k}, L{lv} | " + ' | '.join(f"{t.correlations()[m]:+.3f}" for m in metrics) + ' |'
                      for k, levels in runs.items() for lv, t in levels.items())
-    return ('Pearson correlation of each metric with the knowledge-transfer loss over the 10 perturbation steps '
-            '(the paper expects negative values for the alphas, positive for grad_matching):\n\n' + head + body +
-            '\n\n![synthetic](synthetic.png)\n')
+    return ('Pearson correlation of each metric with the knowledge-transfer loss over the 10 perturbation '
+            'steps (the paper expects negative values for the alphas, positive for grad_matching):\n\n'
+            + head + body + '\n\n![synthetic](synthetic.png)\n')
 
 # %% ../nbs/13_reproduce.ipynb #d3c94afc
 def _experiment_json(rows, attacks):
-    return dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in ('official', 'paper')} for a in attacks},
-                correlations={a: {c: correlate(rows, a, c) for c in ('official', 'paper')} for a in attacks})
+    conv = ('official', 'paper')
+    return dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in conv} for a in attacks},
+                correlations={a: {c: correlate(rows, a, c) for c in conv} for a in attacks})
 
 PARTS = ('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')
 ALL_PARTS = PARTS + ('model_selection',)
 
+# %% ../nbs/13_reproduce.ipynb #585c2399
+def _start_report(p:Preset, out:Path)->list:
+    "The report's head; refuse a folder holding another preset's results, else record the preset there."
+    md = [f"# adv_kt reproduction: preset `{p.name}`\n",
+          f"Source domain `{p.source}`, target domain `{p.target}`, seeds {list(p.seeds)}.\n"]
+    if p.deviations:
+        md += ['Deviations from the paper in this preset:\n', '\n'.join(f'- {d}' for d in p.deviations), '']
+    old = out/'preset.json'
+    if old.exists() and json.loads(old.read_text() or 'null') != json.loads(json.dumps(p.to_dict())):
+        raise ValueError(f"--out: {out} holds the results of another preset or version ({old}); its tables "
+                         "would disagree with this run's: choose another folder or empty it")
+    _atomic_text(out/'preset.json', json.dumps(p.to_dict(), indent=1))
+    return md
+
+# %% ../nbs/13_reproduce.ipynb #fea94fb5
+def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path, cache, progress:bool)->list:
+    "Run one image experiment; write its CSV and JSON tables and its figures; return its report section."
+    rows = run(p, cache=cache, progress=progress)
+    write_csv(rows, out/f'{part}.csv')
+    _atomic_text(out/f'{part}.json', json.dumps(_experiment_json(rows, attacks), indent=1))
+    md = [f'## {title}\n']
+    for a in attacks:
+        fig = plot_experiment(rows, a)
+        fig.savefig(out/f'{part}_{a}.png', dpi=110); matplotlib.pyplot.close(fig)
+        md += [f'### {a.upper()}, official convention (mean ± std over seeds)\n', paper_table(rows, a), '',
+               f'![{part} {a}]({part}_{a}.png)\n']
+    md += ['### Correlations with knowledge transfer (official convention)\n', learned_note(rows) + '\n',
+           correlation_table(rows, attacks), '']
+    return md
+
+# %% ../nbs/13_reproduce.ipynb #46ff8827
+def _model_selection_part(p:Preset, out:Path, cache, progress:bool)->list:
+    "Run the model-selection study once per seed; write its tables and figure; return its report section."
+    studies = [run_model_selection(p, seed=s, cache=cache, progress=progress) for s in p.seeds]
+    write_csv([dict(seed=st.seed, **r, **{k: v for k, v in s.items() if k != 'candidate'})
+               for st in studies for r, s in zip(st.rows, st.scores.to_rows())], out/'model_selection.csv')
+    write_csv([dict(seed=st.seed, **r) for st in studies for r in st.report.to_rows()],
+              out/'model_selection_ranking.csv')
+    fig = plot_study(studies); fig.savefig(out/'model_selection.png', dpi=110); matplotlib.pyplot.close(fig)
+    return ['## Model selection: ranking a zoo of source models\n',
+            'Weighted Kendall tau of each score with knowledge transfer, one zoo per seed:\n',
+            summary_table(studies), '', '![model selection](model_selection.png)\n',
+            f'Cost per scorer, seed {studies[0].seed}:\n', studies[0].cost(), '']
+
+# %% ../nbs/13_reproduce.ipynb #d3c499c6
 def reproduce(preset:str|Preset='digits', # preset name
               out='results',               # output folder
-              cache=None,                  # checkpoint/measurement cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)
+              cache=None,                  # model/result cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)
               progress:bool=True,          # progress bars
               parts:tuple=PARTS,           # what to run (any of ALL_PARTS; 'model_selection' is opt-in)
              )->Path:                      # the report's path
     "Run the synthetic experiment and both image experiments; write tables, figures and a report into `out`."
     bad = [q for q in parts if q not in ALL_PARTS]
-    if bad or not parts: raise ValueError(f"parts: must be a non-empty selection of {ALL_PARTS}, got {list(parts)}")
+    if bad or not parts:
+        raise ValueError(f"parts: must be a non-empty selection of {ALL_PARTS}, got {list(parts)}")
     matplotlib.use('Agg')
     p = get_preset(preset)
     out = output_dir(out)
-    t0, times, md = time.time(), {}, [f"# adv_kt reproduction: preset `{p.name}`\n",
-                                      f"Source domain `{p.source}`, target domain `{p.target}`, seeds {list(p.seeds)}.\n"]
-    if p.deviations: md += ['Deviations from the paper in this preset:\n', '\n'.join(f'- {d}' for d in p.deviations), '']
-    old = out/'preset.json'
-    if old.exists() and json.loads(old.read_text() or 'null') != json.loads(json.dumps(p.to_dict())):
-        raise ValueError(f"--out: {out} holds the results of another preset or version ({old}); its tables would "
-                         "disagree with this run's: choose another folder or empty it")
-    _atomic_text(out/'preset.json', json.dumps(p.to_dict(), indent=1))
+    t0, times = time.time(), {}
+    md = _start_report(p, out)
     if 'synthetic' in parts:
         t = time.time()
         syn = run_synthetic(p.synthetic_epochs, cache, progress)
         md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
         times['synthetic'] = time.time() - t
-    for part, run, attacks, title in [('adv_to_knowledge', run_adv_to_knowledge, ('fgsm', 'pgd'), 'Experiment 1: adversarial -> knowledge transferability (T->S)'),
-                                      ('knowledge_to_adv', run_knowledge_to_adv, ('pgd',), 'Experiment 2: knowledge -> adversarial transferability (S->T)')]:
+    for part, run, attacks, title in [
+            ('adv_to_knowledge', run_adv_to_knowledge, ('fgsm', 'pgd'),
+             'Experiment 1: adversarial -> knowledge transferability (T->S)'),
+            ('knowledge_to_adv', run_knowledge_to_adv, ('pgd',),
+             'Experiment 2: knowledge -> adversarial transferability (S->T)')]:
         if part not in parts: continue
         t = time.time()
-        rows = run(p, cache=cache, progress=progress)
-        write_csv(rows, out/f'{part}.csv')
-        _atomic_text(out/f'{part}.json', json.dumps(_experiment_json(rows, attacks), indent=1))
-        md.append(f'## {title}\n')
-        for a in attacks:
-            fig = plot_experiment(rows, a)
-            fig.savefig(out/f'{part}_{a}.png', dpi=110); matplotlib.pyplot.close(fig)
-            md += [f'### {a.upper()}, official convention (mean ± std over seeds)\n', paper_table(rows, a), '',
-                   f'![{part} {a}]({part}_{a}.png)\n']
-        md += ['### Correlations with knowledge transfer (official convention)\n', learned_note(rows) + '\n',
-               correlation_table(rows, attacks), '']
+        md += _experiment_part(p, part, run, attacks, title, out, cache, progress)
         times[part] = time.time() - t
     if 'model_selection' in parts:
         t = time.time()
-        studies = [run_model_selection(p, seed=s, cache=cache, progress=progress) for s in p.seeds]
-        write_csv([dict(seed=st.seed, **r, **{k: v for k, v in s.items() if k != 'candidate'})
-                   for st in studies for r, s in zip(st.rows, st.scores.to_rows())], out/'model_selection.csv')
-        write_csv([dict(seed=st.seed, **r) for st in studies for r in st.report.to_rows()], out/'model_selection_ranking.csv')
-        fig = plot_study(studies); fig.savefig(out/'model_selection.png', dpi=110); matplotlib.pyplot.close(fig)
-        md += ['## Model selection: ranking a zoo of source models\n',
-               'Weighted Kendall tau of each score with knowledge transfer, one zoo per seed:\n', summary_table(studies), '',
-               '![model selection](model_selection.png)\n', f'Cost per scorer, seed {studies[0].seed}:\n', studies[0].cost(), '']
+        md += _model_selection_part(p, out, cache, progress)
         times['model_selection'] = time.time() - t
-    md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items()) + f'\n- total: {time.time() - t0:.0f} s\n')
+    md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items())
+              + f'\n- total: {time.time() - t0:.0f} s\n')
     _atomic_text(out/'report.md', '\n'.join(md))
     return out/'report.md'
 
 # %% ../nbs/13_reproduce.ipynb #b5ac6f0d
-def main(argv=None):
-    "Command line of `adv_kt_reproduce`."
-    ap = Parser(prog='adv_kt_reproduce', description="Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021).")
-    ap.add_argument('--preset', default='digits', help=f"one of {', '.join(PRESETS)} (default: digits)")
-    ap.add_argument('--out', default='results', help='output folder (default: results)')
-    ap.add_argument('--cache', default=None, help='checkpoint cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)')
-    ap.add_argument('--only', nargs='+', choices=list(ALL_PARTS), help='run only these parts')
-    ap.add_argument('--zoo', action='store_true', help='also run the model-selection study (a zoo of 14 source models per seed)')
-    ap.add_argument('--no-progress', action='store_true', help='hide progress bars')
-    ap.add_argument('--sources', default=None, metavar='FILE',
-                    help='JSON file of dataset mirrors {name: {url, md5}} (sets ADV_KT_SOURCES; see adv_kt.data)')
-    a = ap.parse_args(argv)
-    for flag, v in (('--out', a.out), ('--cache', a.cache), ('--sources', a.sources)):
+def adv_kt_reproduce(
+        preset:Param(f"one of {', '.join(PRESETS)}")='digits',
+        out:Param('output folder')='results',
+        cache:Param('checkpoint cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)')=None,
+        only:Param('run only these parts', nargs='+', choices=list(ALL_PARTS))=None,
+        zoo:Param('also run the model-selection study (a zoo of 14 source models per seed)',
+                  store_true)=False,
+        no_progress:Param('hide progress bars', store_true)=False,
+        sources:Param('JSON file of dataset mirrors {name: {url, md5}} '
+                      '(sets ADV_KT_SOURCES; see adv_kt.data)')=None,
+    )->int:                                   # exit status: 0, or 2 after a one-line error
+    "Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021)."
+    for flag, v in (('--out', out), ('--cache', cache), ('--sources', sources)):
         if v is not None and not v.strip():
             print(f"adv_kt_reproduce: error: {flag}: must not be empty", file=sys.stderr); return 2
     try:
-        if a.sources is not None:
-            if not Path(a.sources).is_file(): raise ValueError(f"--sources: no such file: {a.sources}")
-            os.environ['ADV_KT_SOURCES'] = str(Path(a.sources).resolve())
-        report = reproduce(a.preset, a.out, a.cache, progress=not a.no_progress,
-                           parts=tuple(a.only) if a.only else PARTS + (('model_selection',) if a.zoo else ()))
+        if sources is not None:
+            if not Path(sources).is_file(): raise ValueError(f"--sources: no such file: {sources}")
+            os.environ['ADV_KT_SOURCES'] = str(Path(sources).resolve())
+        report = reproduce(preset, out, cache, progress=not no_progress,
+                           parts=tuple(only) if only else PARTS + (('model_selection',) if zoo else ()))
     except (ValueError, OSError) as e:
         print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
         return 2
     print(f"report: {report}")
     return 0
+
+# %% ../nbs/13_reproduce.ipynb #10fd522b
+def main(argv=None)->int:
+    "Command line of `adv_kt_reproduce`."
+    return run_command(adv_kt_reproduce, 'adv_kt_reproduce', argv)
 
 def cli(): sys.exit(main())

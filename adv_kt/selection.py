@@ -18,12 +18,13 @@ from .baselines import check_labels, leep, nce, h_score, logme, transrate
 from .stats import RANKING_ROWS, bootstrap
 from .models import get_model
 from .train import atomic_save, verified_load
-from .core import atomic_write, Parser, positive_int, positive_float, nonnegative_int, run_cli
+from fastcore.script import Param, store_true
+from .core import atomic_write, positive_int, positive_float, nonnegative_int, run_cli, run_command
 
 # %% auto #0
 __all__ = ['NEEDS', 'SCORERS', 'ALPHA_COLUMNS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'Scorer',
            'register_scorer', 'alpha_scores', 'forward_scorers', 'SourceScores', 'score_sources', 'RankingReport',
-           'evaluate_ranking', 'main', 'cli']
+           'evaluate_ranking', 'adv_kt_rank', 'main', 'cli']
 
 # %% ../nbs/08_selection.ipynb #55467d57
 def _last_linear(model:nn.Module)->nn.Linear|None:
@@ -39,7 +40,8 @@ def model_outputs(model:nn.Module,  # a classifier: a batch in, a batch of logit
                  )->tuple:          # (penultimate features n x D, softmax outputs n x Z), float32 on the CPU
     "Penultimate features and softmax predictions of `model` on `x`, in eval mode."
     feats, probs = [], []
-    has_features = callable(getattr(model, 'features', None)) and isinstance(getattr(model, 'head', None), nn.Module)
+    has_features = (callable(getattr(model, 'features', None))
+                    and isinstance(getattr(model, 'head', None), nn.Module))
     hook_on = None if has_features else _last_linear(model)
     if not has_features and hook_on is None:
         raise ValueError(f"{type(model).__name__}: has no `features` method and no nn.Linear layer "
@@ -68,7 +70,9 @@ def save_checkpoint(model:nn.Module, # an adv_kt model (it has `.config`)
                    )->Path:
     "Save `model` as {'config': model.config, 'state_dict': ...} (the format of `adv_kt.train`'s cache)."
     config = getattr(model, 'config', None)
-    if not isinstance(config, dict): raise ValueError(f"{type(model).__name__}: has no `config` dict; build it with adv_kt.models.get_model")
+    if not isinstance(config, dict):
+        raise ValueError(f"{type(model).__name__}: has no `config` dict; "
+                         "build it with adv_kt.models.get_model")
     path = Path(path)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     atomic_save({**extra, 'config': dict(config), 'state_dict': state}, path)
@@ -81,8 +85,10 @@ def load_checkpoint(path,          # a file written by `save_checkpoint` or by a
     path = Path(path)
     if not path.is_file(): raise ValueError(f"{path}: no such checkpoint file")
     try: ck = verified_load(path)
-    except Exception as e: raise ValueError(f"{path}: cannot be read as a torch checkpoint ({type(e).__name__}: {e})") from e
-    if not (isinstance(ck, dict) and isinstance(ck.get('config'), dict) and isinstance(ck.get('state_dict'), dict)):
+    except Exception as e:
+        raise ValueError(f"{path}: cannot be read as a torch checkpoint ({type(e).__name__}: {e})") from e
+    if not (isinstance(ck, dict) and isinstance(ck.get('config'), dict)
+            and isinstance(ck.get('state_dict'), dict)):
         raise ValueError(f"{path}: not an adv_kt checkpoint (need a dict with 'config' and 'state_dict')")
     try:
         model = get_model(**ck['config'])
@@ -116,12 +122,14 @@ def register_scorer(name:str, needs:str, fn:Callable, columns:Sequence=())->Scor
 # %% ../nbs/08_selection.ipynb #50dfb05b
 ALPHA_COLUMNS = tuple(f'{q} {d}' for d in ('T->S', 'S->T') for q in ('alpha1', 'alpha2', 'alpha12'))
 
-def alpha_scores(candidate:nn.Module, reference:nn.Module, x:Tensor, y:Tensor, attack=None, convention='paper',
-                 labels=None, batch_size:int=256, name:str='candidate')->tuple:
+def alpha_scores(candidate:nn.Module, reference:nn.Module, x:Tensor, y:Tensor, attack=None,
+                 convention='paper', labels=None, batch_size:int=256, name:str='candidate')->tuple:
     "The six alpha columns of one candidate (one `bidirectional` pass) and the number of samples they used."
     s2t, t2s = bidirectional(candidate, reference, x, attack=attack, convention=convention, labels=labels,
-                             reference=reference, batch_size=batch_size, names=(name, 'reference'), progress=False)
-    vals = {f'{q} {d}': getattr(r, q) for d, r in (('T->S', t2s), ('S->T', s2t)) for q in ('alpha1', 'alpha2', 'alpha12')}
+                             reference=reference, batch_size=batch_size, names=(name, 'reference'),
+                             progress=False)
+    vals = {f'{q} {d}': getattr(r, q) for d, r in (('T->S', t2s), ('S->T', s2t))
+            for q in ('alpha1', 'alpha2', 'alpha12')}
     return vals, s2t.n_used
 
 register_scorer('alpha', 'gradient', alpha_scores, ALPHA_COLUMNS)
@@ -140,7 +148,7 @@ class SourceScores:
     names:list                  # candidate names, in the order given
     values:dict                 # score column -> one float (or None: skipped) per candidate
     seconds:dict                # 'alpha', 'forward', each baseline -> seconds per candidate (None: not run)
-    n_alpha:list=field(default_factory=list) # samples each candidate's alphas averaged over (None: not computed)
+    n_alpha:list=field(default_factory=list) # samples each candidate's alphas used (None: not computed)
     skipped:dict=field(default_factory=dict) # (candidate, scorer) -> reason
     info:dict=field(default_factory=dict)    # target size, attack, convention, reference accuracy, ...
 
@@ -203,7 +211,8 @@ def markdown(self:SourceScores, sort:str|None=None, digits:int=4)->str:
     fmt = lambda v: '–' if v is None else f"{v:.{digits}g}"
     cols = self.columns
     lines = ['| candidate | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
-    lines += [f"| {self.names[i]} | " + ' | '.join(fmt(self.values[c][i]) for c in cols) + ' |' for i in order]
+    lines += [f"| {self.names[i]} | " + ' | '.join(fmt(self.values[c][i]) for c in cols) + ' |'
+              for i in order]
     lines += _seconds_lines(self, order)
     if self.skipped: lines += ['', 'Skipped:'] + [f"* {n} / {s}: {r}" for (n, s), r in self.skipped.items()]
     return '\n'.join(lines)
@@ -211,9 +220,11 @@ def markdown(self:SourceScores, sort:str|None=None, digits:int=4)->str:
 @patch
 def _repr_markdown_(self:SourceScores):
     i = self.info
-    offered = (f"{i.get('n_correct', '?')} of them, those the reference classifies correctly, offered to the alphas"
+    offered = (f"{i.get('n_correct', '?')} of them, those the reference classifies correctly, "
+               "offered to the alphas"
                if i.get('correct_only') else "all of them offered to the alphas")
-    head = (f"**{len(self.names)} candidates** scored on {i.get('n_target', '?')} target samples ({offered}); "
+    head = (f"**{len(self.names)} candidates** scored on {i.get('n_target', '?')} target samples "
+            f"({offered}); "
             f"attack: {i.get('attack', '?')}; {i.get('convention', '?')} convention.\n\n")
     return head + self.markdown()
 
@@ -238,61 +249,74 @@ def _probe(model:nn.Module, x:Tensor, name:str)->int:
         raise ValueError(f"{name}: cannot take the target inputs of shape {tuple(x.shape[1:])} "
                          f"({str(e).splitlines()[0]})") from e
     if not isinstance(out, Tensor) or out.dim() != 2 or out.shape[0] != len(x[:2]):
-        raise ValueError(f"{name}: must return a batch of vectors (batch x outputs), got {getattr(out, 'shape', type(out))}")
+        raise ValueError(f"{name}: must return a batch of vectors (batch x outputs), "
+                         f"got {getattr(out, 'shape', type(out))}")
     return out.shape[1]
 
+# %% ../nbs/08_selection.ipynb #2322ccbb
 def _candidates(candidates)->dict:
     if isinstance(candidates, dict): named = dict(candidates)
     elif isinstance(candidates, (list, tuple)):
         named = {}
         for i, m in enumerate(candidates):
             config = getattr(m, 'config', None)
-            base = getattr(m, 'name', None) or (config['arch'] if isinstance(config, dict) else type(m).__name__)
-            named[f"{i}:{base}"] = m
+            arch = config['arch'] if isinstance(config, dict) else type(m).__name__
+            named[f"{i}:{getattr(m, 'name', None) or arch}"] = m
     else:
-        raise ValueError(f"candidates: pass a dict name -> model or a list of models, got {type(candidates).__name__}")
+        raise ValueError("candidates: pass a dict name -> model or a list of models, "
+                         f"got {type(candidates).__name__}")
     if not named: raise ValueError("candidates: empty; need at least one candidate model")
     for n, m in named.items():
-        if not isinstance(m, nn.Module): raise ValueError(f"candidate {n!r}: must be an nn.Module, got {type(m).__name__}")
+        if not isinstance(m, nn.Module):
+            raise ValueError(f"candidate {n!r}: must be an nn.Module, got {type(m).__name__}")
     return named
 
+# %% ../nbs/08_selection.ipynb #53a95472
 def _fresh_attack(attack, seed):
     if attack is None: return official_fgsm(0.1, generator=torch.Generator().manual_seed(seed))
     if isinstance(attack, Attack): return replace(attack, generator=torch.Generator().manual_seed(seed))
     return attack
 
 # %% ../nbs/08_selection.ipynb #3195dc1e
-def _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed, batch_size)->tuple:
-    "Every check `score_sources` makes before any expensive work; returns x, y, classes and the reference's outputs."
-    if convention not in CONVENTIONS: raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
+def _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed,
+                   batch_size)->tuple:
+    "Every check `score_sources` makes before expensive work; returns x, y, classes and reference outputs."
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention: must be one of {CONVENTIONS}, got {convention!r}")
     if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
     x, y = _target_data(target_data)
     if len(x) == 0: raise ValueError("target_data: empty; need target samples to score the candidates on")
     codes, k = check_labels(y, len(x))
     y = torch.as_tensor(y).to(torch.int64)
-    if k < 2: raise ValueError(f"target_data: only one class ({int(y[0])}) present; a ranking needs at least two")
+    if k < 2:
+        raise ValueError(f"target_data: only one class ({int(y[0])}) present; a ranking needs at least two")
     d = _probe(reference, x, 'reference')
     if int(y.max()) >= d:
-        raise ValueError(f"labels: values up to {int(y.max())} but the reference model has {d} outputs (classes 0..{d-1})")
+        raise ValueError(f"labels: values up to {int(y.max())} but the reference model has {d} outputs "
+                         f"(classes 0..{d-1})")
     for n, m in named.items(): _probe(m, x, f"candidate {n!r}")
     atk0 = _fresh_attack(attack, seed) if any(s.needs == 'gradient' for s in chosen) else None
     if isinstance(atk0, Attack) and atk0.bounds is not None:
         lo, hi = torch.aminmax(x)
         if not (lo >= atk0.bounds[0] and hi <= atk0.bounds[1]):
-            raise ValueError(f"target_data: inputs lie in [{lo.item():.3g}, {hi.item():.3g}], outside the attack's "
-                             f"bounds {atk0.bounds}; normalise them (adv_kt.data.normalize) or pass an attack with other bounds")
+            raise ValueError(f"target_data: inputs lie in [{lo.item():.3g}, {hi.item():.3g}], outside the "
+                             f"attack's bounds {atk0.bounds}; normalise them (adv_kt.data.normalize) or pass "
+                             "an attack with other bounds")
     with torch.no_grad(), evaluating(reference):
         dev = model_device(reference, x)
-        ref_out = torch.cat([reference(x[i:i+batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
-    if not torch.isfinite(ref_out).all(): raise ValueError("reference: its outputs on the target data contain NaN or inf")
+        ref_out = torch.cat([reference(x[i:i+batch_size].to(dev)).cpu()
+                             for i in range(0, len(x), batch_size)])
+    if not torch.isfinite(ref_out).all():
+        raise ValueError("reference: its outputs on the target data contain NaN or inf")
     if atk0 is not None and correct_only and not (ref_out.argmax(1) == y).any():
-        raise ValueError("reference: classifies no target sample correctly; check the labels or pass correct_only=False")
+        raise ValueError("reference: classifies no target sample correctly; check the labels or pass "
+                         "correct_only=False")
     return x, y, k, ref_out
 
 # %% ../nbs/08_selection.ipynb #2e0a0b53
 def _attempt(res:SourceScores, i:int, name:str, scorer:str, strict:bool, fn:Callable):
-    "Run one scorer on candidate i, timing it; a failure is recorded in `res.skipped` (or raised if `strict`)."
+    "Run one scorer on candidate i, timed; a failure is recorded in `res.skipped` (or raised if `strict`)."
     t0 = time.perf_counter()
     try: out = fn()
     except (ValueError, RuntimeError, torch.linalg.LinAlgError) as e:
@@ -306,35 +330,42 @@ def _forward_scores(res:SourceScores, i:int, name:str, model, x, y, fwd:list, ba
     "One forward pass of candidate i, then every forward-pass scorer on its features or predictions."
     out = _attempt(res, i, name, 'forward', strict, lambda: model_outputs(model, x, batch_size))
     for s in fwd:
-        if out is None: res.skipped.setdefault((name, s.name), "no features: the forward pass failed"); continue
+        if out is None:
+            res.skipped.setdefault((name, s.name), "no features: the forward pass failed"); continue
         res.values[s.name][i] = _attempt(res, i, name, s.name, strict,
                                          lambda: s.fn(out[0] if s.needs == 'features' else out[1], y))
+
+# %% ../nbs/08_selection.ipynb #33da5aa1
+def _chosen(scorers:Sequence|None)->list:
+    "The `SCORERS` entries named in `scorers` (default: all of them), checked."
+    scorers = list(SCORERS) if scorers is None else list(scorers)
+    if not scorers or any(s not in SCORERS for s in scorers):
+        raise ValueError(f"scorers: must be a non-empty selection of {tuple(SCORERS)}, got {scorers}")
+    return [SCORERS[s] for s in scorers]
 
 # %% ../nbs/08_selection.ipynb #49c3cf74
 def score_sources(reference:nn.Module,   # the target-domain model f_T (trained on the target task)
                   candidates:dict|list,  # candidate source models f_S: {name: model} or a list
                   target_data,           # (x, y): target inputs and labels, or an adv_kt.data.ImageData
-                  attack:Callable|None=None, # attack for the alphas; default `official_fgsm(0.1)` (experiment 1)
+                  attack:Callable|None=None, # attack for the alphas (default: `official_fgsm(0.1)`, exp. 1)
                   convention:str='paper',# 'paper' or 'official' (see adv_kt.metrics)
                   scorers:Sequence|None=None, # names in `SCORERS` (default: all of them)
                   correct_only:bool=True,# gradient scores only on samples the reference gets right (official)
                   seed:int=0,            # seeds the attack's random start, the same for every candidate
                   batch_size:int=256,    # inputs per batch
-                  strict:bool=False,     # raise instead of skipping a candidate's score that cannot be computed
+                  strict:bool=False,     # raise, not skip, when a candidate's score cannot be computed
                   progress:bool=False,   # print one line per candidate
                  )->SourceScores:
     "Score every candidate source model against a target task with every registered (or chosen) scorer."
-    scorers = list(SCORERS) if scorers is None else list(scorers)
-    if not scorers or any(s not in SCORERS for s in scorers):
-        raise ValueError(f"scorers: must be a non-empty selection of {tuple(SCORERS)}, got {scorers}")
-    chosen = [SCORERS[s] for s in scorers]
+    chosen = _chosen(scorers)
     grad, fwd = [s for s in chosen if s.needs == 'gradient'], [s for s in chosen if s.needs != 'gradient']
     named = _candidates(candidates)
-    x, y, k, ref_out = _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed,
-                                      batch_size)
+    x, y, k, ref_out = _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only,
+                                      seed, batch_size)
     values = {c: [None] * len(named) for s in grad + fwd for c in s.cols}
     timed = [s.name for s in grad] + (['forward'] if fwd else []) + [s.name for s in fwd]
-    res = SourceScores(list(named), values, {s: [None] * len(named) for s in timed}, [None] * len(named) if grad else [])
+    res = SourceScores(list(named), values, {s: [None] * len(named) for s in timed},
+                       [None] * len(named) if grad else [])
     desc = None
     for i, (name, model) in enumerate(named.items()):
         for s in grad:
@@ -357,7 +388,7 @@ def score_sources(reference:nn.Module,   # the target-domain model f_T (trained 
 @dataclass
 class RankingReport:
     "How well each score ranks the candidates by fine-tuned accuracy, with bootstrap intervals over models."
-    rows:list          # one dict per score column: column, n, top1, best, each statistic with _lo/_hi, n_boot, note
+    rows:list          # one dict per score column: column, n, top1, best, statistics (_lo/_hi), n_boot, note
     n_boot:int         # bootstrap resamples drawn
     level:float        # interval coverage
     seed:int           # seed of the resampling
@@ -386,7 +417,8 @@ def markdown(self:RankingReport, digits:int=2)->str:
         if v is None: return '–'
         lo, hi = r[f'{k}_lo'], r[f'{k}_hi']
         return f"{v:.{digits}f}" + ('' if lo is None else f" [{lo:.{digits}f}, {hi:.{digits}f}]")
-    lines = ['| score | n | weighted tau | Pearson | Spearman | top-1 regret | picks |', '|---|---|---|---|---|---|---|']
+    lines = ['| score | n | weighted tau | Pearson | Spearman | top-1 regret | picks |',
+             '|---|---|---|---|---|---|---|']
     lines += [f"| {r['column']} | {r['n']} | " + ' | '.join(cell(r, k) for k in RANKING_ROWS)
               + f" | {r['top1'] or '–'} |" for r in self.rows]
     notes = [f"* {r['column']}: {r['note']}" for r in self.rows if r['note']]
@@ -402,7 +434,8 @@ def _repr_markdown_(self:RankingReport):
 # %% ../nbs/08_selection.ipynb #931b15c3
 def _score_columns(scores)->dict:
     if isinstance(scores, SourceScores): return {c: scores.column(c) for c in scores.columns}
-    if isinstance(scores, dict) and scores and all(isinstance(v, dict) for v in scores.values()): return dict(scores)
+    if isinstance(scores, dict) and scores and all(isinstance(v, dict) for v in scores.values()):
+        return dict(scores)
     if isinstance(scores, dict): return {'score': dict(scores)}
     raise ValueError("scores: pass a SourceScores, {column: {candidate: score}} or {candidate: score}")
 
@@ -411,7 +444,8 @@ def _check_accuracy(accuracy)->dict:
         raise ValueError("accuracy: pass a non-empty {candidate: accuracy} dict")
     acc = {}
     for k, v in accuracy.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(float(v)):
+        if (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
+                or not math.isfinite(float(v))):
             raise ValueError(f"accuracy: value for {k!r} is {v!r}, not a finite number")
         acc[k] = float(v)
     return acc
@@ -421,8 +455,8 @@ def _ranking_row(c:str, col:dict, acc:dict, everyone:list, best, n_boot:int, see
     names = list(col)
     s, a = np.array([col[n] for n in names], dtype=float), np.array([acc[n] for n in names])
     row, notes = dict(column=c, n=len(names), top1=None, best=best), []
-    if len(names) < len(everyone): notes.append(f"{len(everyone) - len(names)} candidate(s) without this score "
-                                                "(see `skipped`)")
+    if len(names) < len(everyone):
+        notes.append(f"{len(everyone) - len(names)} candidate(s) without this score (see `skipped`)")
     stats = bootstrap(RANKING_ROWS, s, a, n_boot, seed, level) if len(names) >= 3 else {}
     if not stats: notes.append("fewer than 3 scored candidates: no ranking statistics")
     else: row['top1'] = names[int(np.argmax(s))]
@@ -454,91 +488,119 @@ def evaluate_ranking(scores,              # SourceScores, {column: {candidate: s
     acc = _check_accuracy(accuracy)
     everyone = (list(scores.names) if isinstance(scores, SourceScores)
                 else list(dict.fromkeys(n for c in cols.values() for n in c)))
-    if set(everyone) - acc.keys(): raise ValueError(f"accuracy: missing for {sorted(set(everyone) - acc.keys())}")
-    if not (isinstance(n_boot, int) and n_boot >= 0): raise ValueError(f"n_boot: must be an integer >= 0, got {n_boot!r}")
+    if set(everyone) - acc.keys():
+        raise ValueError(f"accuracy: missing for {sorted(set(everyone) - acc.keys())}")
+    if not (isinstance(n_boot, int) and n_boot >= 0):
+        raise ValueError(f"n_boot: must be an integer >= 0, got {n_boot!r}")
     if not 0 < level < 1: raise ValueError(f"level: must be in (0, 1), got {level!r}")
     best = max(everyone, key=acc.get) if everyone else None
     rows = [_ranking_row(c, col, acc, everyone, best, n_boot, seed, level) for c, col in cols.items()]
     return RankingReport(rows, n_boot, level, seed)
 
 # %% ../nbs/08_selection.ipynb #b74c09ff
-def _parser()->argparse.ArgumentParser:
-    from adv_kt.data import DATASETS
-    p = Parser(prog='adv_kt_rank', description="Rank candidate source models (adv_kt checkpoints) for a target "
-                                "dataset by adversarial transferability to a reference model and by the forward-pass baselines.")
-    p.add_argument('--reference', required=True, help='checkpoint of the target-domain (reference) model')
-    p.add_argument('--candidates', nargs='+', required=True, help='checkpoints of the candidate source models')
-    p.add_argument('--target', required=True, help=f"target dataset: {', '.join(DATASETS)}")
-    p.add_argument('--split', default='train', choices=('train', 'test'), help='split to score on (default: train)')
-    p.add_argument('--classes', nargs='+', default=None, help='target classes (indices or names; default: all)')
-    p.add_argument('--n', type=positive_int, default=None, help='score on a seeded random subset of this many samples')
-    p.add_argument('--attack', default='fgsm', choices=('fgsm', 'pgd'), help="the paper's FGSM (experiment 1) or PGD (experiment 2)")
-    p.add_argument('--eps', type=positive_float, default=0.1, help='attack radius in [0, 1] pixel units (paper: 0.1)')
-    p.add_argument('--steps', type=positive_int, default=50, help='PGD steps (paper: 50)')
-    p.add_argument('--convention', default='paper', choices=CONVENTIONS)
-    p.add_argument('--scorers', nargs='+', default=list(SCORERS), choices=list(SCORERS))
-    p.add_argument('--all-samples', action='store_true', help='alphas on all samples, not only those the reference gets right')
-    p.add_argument('--sort', default=None, help='score column to sort by')
-    p.add_argument('--csv', default=None, help='also write the table to this CSV file')
-    p.add_argument('--accuracy', default=None, help='JSON file {candidate: fine-tuned accuracy}: also print the rank agreement')
-    p.add_argument('--seed', type=nonnegative_int, default=0, help='seeds the subset and the attack')
-    p.add_argument('--batch-size', type=positive_int, default=256)
-    p.add_argument('--root', default=None, help='data folder (CIFAR-10 / STL-10)')
-    p.add_argument('--device', default='cpu')
-    p.add_argument('--strict', action='store_true', help='stop at the first score that cannot be computed')
-    return p
-
 def _check_device(d:str):
     "A device torch knows and this machine has."
     try: dev = torch.device(d)
-    except (RuntimeError, ValueError): raise ValueError(f"--device: unknown device {d!r} (e.g. cpu, cuda, cuda:1, mps)") from None
+    except (RuntimeError, ValueError):
+        raise ValueError(f"--device: unknown device {d!r} (e.g. cpu, cuda, cuda:1, mps)") from None
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"--device: {d} requested, but this torch build or machine has no CUDA device")
     if dev.type == 'mps' and not torch.backends.mps.is_available():
         raise ValueError(f"--device: {d} requested, but MPS is not available here")
 
-def main(argv:Sequence|None=None, # command-line arguments (default: sys.argv[1:])
-        )->SourceScores:          # the scores it printed
-    "Command line of `adv_kt_rank`: load checkpoints and data, score, print the table."
-    from adv_kt.data import get_dataset, normalize
-    a = _parser().parse_args(argv)
-    _check_device(a.device)
-    reference = load_checkpoint(a.reference, a.device)
-    paths = [Path(c) for c in a.candidates]
+# %% ../nbs/08_selection.ipynb #53d0b972
+def _load_candidates(paths:Sequence, device:str)->dict:
+    "Candidate checkpoints by name: their file stems, or their paths where two stems are the same."
+    paths = [Path(c) for c in paths]
     names = [p.stem for p in paths]
     if len(set(names)) < len(names): names = [str(p) for p in paths]
     if len(set(names)) < len(names): raise ValueError("--candidates: the same checkpoint is given twice")
-    candidates = {n: load_checkpoint(p, a.device) for n, p in zip(names, paths)}
-    classes = [int(c) if c.isdigit() else c for c in a.classes] if a.classes else None
-    if classes is not None and len(classes) < 2:
-        raise ValueError(f"--classes: the target task needs at least 2 classes, got {a.classes}")
-    data = get_dataset(a.target, a.split, classes, root=a.root)
+    return {n: load_checkpoint(p, device) for n, p in zip(names, paths)}
+
+def _read_accuracy(path)->dict:
+    "The `--accuracy` file: a JSON object mapping candidate names to numbers."
+    try: acc = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"--accuracy: cannot read {path} ({e})") from e
+    bad = [k for k, v in acc.items() if isinstance(v, bool) or not isinstance(v, (int, float))] \
+        if isinstance(acc, dict) else None
+    if bad is None or bad:
+        raise ValueError(f"--accuracy: {path} must map candidate names to numbers"
+                         + (f"; not a number: {', '.join(map(repr, bad))}" if bad else ''))
+    return acc
+
+# %% ../nbs/08_selection.ipynb #b17d7d32
+def _cli_target(target, split, classes, n, seed, root)->tuple:
+    "The `--target` data, normalised: the chosen classes, and a seeded random `n` of its samples if given."
+    from adv_kt.data import get_dataset, normalize
+    cls = [int(c) if c.isdigit() else c for c in classes] if classes else None
+    if cls is not None and len(cls) < 2:
+        raise ValueError(f"--classes: the target task needs at least 2 classes, got {classes}")
+    data = get_dataset(target, split, cls, root=root)
     x, y = normalize(data.images), data.labels
-    if a.n is not None and a.n < len(x):
-        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(a.seed))[:a.n].sort().values
+    if n is not None and n < len(x):
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n].sort().values
         x, y = x[keep], y[keep]
-    order = sorted(a.scorers, key=lambda n: SCORERS[n].needs != 'gradient')   # score_sources' column order
+    return x, y
+
+def _sort_column(scorers:list, sort:str|None)->str:
+    "The `--sort` column, checked (default: alpha12 T->S if it is scored, else the first column)."
+    order = sorted(scorers, key=lambda n: SCORERS[n].needs != 'gradient')   # score_sources' column order
     cols = [c for n in order for c in SCORERS[n].cols]
-    sort = a.sort or ('alpha12 T->S' if 'alpha12 T->S' in cols else cols[0])
+    sort = sort or ('alpha12 T->S' if 'alpha12 T->S' in cols else cols[0])
     if sort not in cols: raise ValueError(f"--sort: unknown column {sort!r}; columns: {', '.join(cols)}")
-    attack = official_fgsm(a.eps) if a.attack == 'fgsm' else official_pgd(a.eps, steps=a.steps)
-    res = score_sources(reference, candidates, (x, y), attack=attack, convention=a.convention, scorers=a.scorers,
-                        correct_only=not a.all_samples, seed=a.seed, batch_size=a.batch_size, strict=a.strict)
+    return sort
+
+def _datasets()->str:
+    from adv_kt.data import DATASETS
+    return ', '.join(DATASETS)
+
+# %% ../nbs/08_selection.ipynb #84f700b7
+def adv_kt_rank(
+        reference:Param('checkpoint of the target-domain (reference) model', required=True)=None,
+        candidates:Param('checkpoints of the candidate source models', nargs='+', required=True)=None,
+        target:Param(f"target dataset: {_datasets()}", required=True)=None,
+        split:Param('split to score on', choices=('train', 'test'))='train',
+        classes:Param('target classes (indices or names; default: all)', nargs='+')=None,
+        n:Param('score on a seeded random subset of this many samples', positive_int)=None,
+        attack:Param("the paper's FGSM (experiment 1) or PGD (experiment 2)", choices=('fgsm', 'pgd'))='fgsm',
+        eps:Param('attack radius in [0, 1] pixel units (paper: 0.1)', positive_float)=0.1,
+        steps:Param('PGD steps (paper: 50)', positive_int)=50,
+        convention:Param('alpha convention', choices=CONVENTIONS)='paper',
+        scorers:Param('scorers to run', nargs='+', choices=list(SCORERS))=tuple(SCORERS),
+        all_samples:Param('alphas on all samples, not only those the reference gets right', store_true)=False,
+        sort:Param('score column to sort by')=None, csv:Param('also write the table to this CSV file')=None,
+        accuracy:Param('JSON file {candidate: fine-tuned accuracy}: also print the rank agreement')=None,
+        seed:Param('seeds the subset and the attack', nonnegative_int)=0,
+        batch_size:Param('batch size', positive_int)=256,
+        root:Param('data folder (CIFAR-10 / STL-10)')=None, device:Param('torch device')='cpu',
+        strict:Param('stop at the first score that cannot be computed', store_true)=False,
+    )->SourceScores:                # the scores it printed
+    ("Rank candidate source models (adv_kt checkpoints) for a target dataset by adversarial transferability "
+     "to a reference model and by the forward-pass baselines.")
+    _check_device(device)
+    ref = load_checkpoint(reference, device)
+    models = _load_candidates(candidates, device)
+    x, y = _cli_target(target, split, classes, n, seed, root)
+    scorers = list(scorers)
+    sort = _sort_column(scorers, sort)
+    atk = official_fgsm(eps) if attack == 'fgsm' else official_pgd(eps, steps=steps)
+    res = score_sources(ref, models, (x, y), attack=atk, convention=convention, scorers=scorers,
+                        correct_only=not all_samples, seed=seed, batch_size=batch_size, strict=strict)
     i = res.info
-    print(f"{len(names)} candidates on {a.target}/{a.split} ({i['n_target']} samples, {i['classes']} classes; reference accuracy "
-          f"{i['reference_accuracy']:.4f}); attack: {i['attack']}; {a.convention} convention; sorted by {sort}\n")
+    print(f"{len(models)} candidates on {target}/{split} ({i['n_target']} samples, {i['classes']} classes; "
+          f"reference accuracy {i['reference_accuracy']:.4f}); attack: {i['attack']}; "
+          f"{convention} convention; sorted by {sort}\n")
     print(res.markdown(sort=sort))
-    if a.csv: res.to_csv(a.csv)
-    if a.accuracy:
-        try: acc = json.loads(Path(a.accuracy).read_text())
-        except (OSError, json.JSONDecodeError) as e: raise ValueError(f"--accuracy: cannot read {a.accuracy} ({e})") from e
-        bad = [k for k, v in acc.items() if isinstance(v, bool) or not isinstance(v, (int, float))] \
-            if isinstance(acc, dict) else None
-        if bad is None or bad:
-            raise ValueError(f"--accuracy: {a.accuracy} must map candidate names to numbers"
-                             + (f"; not a number: {', '.join(map(repr, bad))}" if bad else ''))
-        print('\n' + evaluate_ranking(res, acc).markdown())
+    if csv: res.to_csv(csv)
+    if accuracy: print('\n' + evaluate_ranking(res, _read_accuracy(accuracy)).markdown())
     return res
+
+# %% ../nbs/08_selection.ipynb #904734f2
+def main(argv:Sequence|None=None, # command-line arguments (default: sys.argv[1:])
+        )->SourceScores:          # the scores it printed
+    "Command line of `adv_kt_rank`: load checkpoints and data, score, print the table."
+    return run_command(adv_kt_rank, 'adv_kt_rank', argv)
 
 def cli():
     "Entry point of `adv_kt_rank`: `main` with errors as one line on stderr and exit status 2."
