@@ -169,14 +169,15 @@ def reproduce(preset:str|Preset='digits', # preset name
               out='results',               # output folder
               cache=None,                  # model/result cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)
               progress:bool=True,          # progress bars
-              parts:tuple=PARTS,           # what to run (any of ALL_PARTS; 'model_selection' is opt-in)
+              parts:tuple|None=None,       # any of ALL_PARTS (default: the preset's `parts`, else PARTS)
              )->Path:                      # the report's path
     "Run the synthetic experiment and both image experiments; write tables, figures and a report into `out`."
+    p = get_preset(preset)
+    parts = tuple(parts or p.parts or PARTS)
     bad = [q for q in parts if q not in ALL_PARTS]
     if bad or not parts:
         raise ValueError(f"parts: must be a non-empty selection of {ALL_PARTS}, got {list(parts)}")
     matplotlib.use('Agg')
-    p = get_preset(preset)
     out = output_dir(out)
     t0, times = time.time(), {}
     md = _start_report(p, out)
@@ -223,8 +224,10 @@ def adv_kt_reproduce(
         if sources is not None:
             if not Path(sources).is_file(): raise ValueError(f"--sources: no such file: {sources}")
             os.environ['ADV_KT_SOURCES'] = str(Path(sources).resolve())
-        report = reproduce(preset, out, cache, progress=not no_progress,
-                           parts=tuple(only) if only else PARTS + (('model_selection',) if zoo else ()))
+        p = get_preset(preset)
+        extra = ('model_selection',) if zoo else ()
+        parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
+        report = reproduce(p, out, cache, progress=not no_progress, parts=parts)
     except (ValueError, OSError) as e:
         print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
         return 2
