@@ -92,11 +92,15 @@ register_dataset(      # reader and checks: the Fashion-MNIST page
     'Fashion-MNIST clothing (Zalando), 28x28 padded to 32x32; train 60,000 / test 10,000',
     'adv_kt.fashion:read_fashion_mnist',
     dict(url='http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/', size='30 MB',
-         folder='fashion-mnist', files={   # file -> (MD5 of the published .gz, MD5 of its decompressed content)
-             'train-images-idx3-ubyte.gz': ('8d4fb7e6c68d591d4c3dfef9ec88bf0d', 'f4a8712d7a061bf5bd6d2ca38dc4d50a'),
-             'train-labels-idx1-ubyte.gz': ('25c81989df183df01b3e8a0aad5dffbe', '9018921c3c673c538a1fc5bad174d6f9'),
-             't10k-images-idx3-ubyte.gz': ('bef4ecab320f06d8554ea6380940ec79', '8181f5470baa50b63fa0f6fddb340f0a'),
-             't10k-labels-idx1-ubyte.gz': ('bb300cfdad3c16e7a12a480ee83cd310', '15d484375f8d13e6eb1aabb0c3f46965')}));
+         folder='fashion-mnist', files={   # file -> (MD5 of the published .gz, MD5 of its content)
+             'train-images-idx3-ubyte.gz':
+                 ('8d4fb7e6c68d591d4c3dfef9ec88bf0d', 'f4a8712d7a061bf5bd6d2ca38dc4d50a'),
+             'train-labels-idx1-ubyte.gz':
+                 ('25c81989df183df01b3e8a0aad5dffbe', '9018921c3c673c538a1fc5bad174d6f9'),
+             't10k-images-idx3-ubyte.gz':
+                 ('bef4ecab320f06d8554ea6380940ec79', '8181f5470baa50b63fa0f6fddb340f0a'),
+             't10k-labels-idx1-ubyte.gz':
+                 ('bb300cfdad3c16e7a12a480ee83cd310', '15d484375f8d13e6eb1aabb0c3f46965')}));
 
 # %% ../nbs/03_data.ipynb #b8f3d387
 def dataset_info(name:str, # one of `DATASETS`

@@ -96,6 +96,9 @@ def paper_exp2_sources(hundred:str='text')->dict:
 
 # %% ../nbs/09_experiments.ipynb #0300a6be
 _DIGITS_EXP2 = overlap_sources((0, 1, 2, 3), (6, 7, 8, 9))
+_CPU_CFGS = dict(source_cfg=TrainConfig(epochs=10, augment=False, progress=False),     # digits and fashion
+                 reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
+                 transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False))
 _DIGITS_RECIPES = dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
                        alexnet=dict(standardize=True, lr=0.05, epochs=20))
 _DIGITS_DEVIATIONS = (
@@ -115,7 +118,7 @@ _DIGITS_DEVIATIONS = (
     "chance (at 0.1, 1 of 5 ten-class and 3 of 25 four-class LeNets stayed below 90% in a full digits run).",
     "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
 )
-_FASHION_TARGET = (0, 1, 2, 3)   # T-shirt/top, trouser, pullover, dress; pool: sandal, sneaker, bag, ankle boot
+_FASHION_TARGET = (0, 1, 2, 3)   # T-shirt/top, trouser, pullover, dress (pool: sandal, sneaker, bag, boot)
 _FASHION_DEVIATIONS = (
     "One domain: source and target tasks are class subsets of Fashion-MNIST (the same 28x28 grey images, "
     "padded to 32x32), where the paper transfers between two domains (CIFAR-10 -> STL-10).",
@@ -140,13 +143,9 @@ PRESETS = dict(
                  min_source_acc=50.0),
     digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=paper_archs(),
                   widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
-                  reference_arch='resnet18', exp2_arch='lenet',
-                  source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
-                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
-                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False),
+                  reference_arch='resnet18', exp2_arch='lenet', **_CPU_CFGS,
                   seeds=(0, 1, 2, 3, 4), source_n_train=None, n_eval=None, pgd_steps=50, exp1_pgd_steps=5,
-                  exp2_sources=_DIGITS_EXP2, min_source_acc=90.0,
-                  recipes=_DIGITS_RECIPES,
+                  exp2_sources=_DIGITS_EXP2, min_source_acc=90.0, recipes=_DIGITS_RECIPES,
                   deviations=_DIGITS_DEVIATIONS),
     paper=Preset('paper', 'cifar10', 'stl10', archs=paper_archs(), widths={},
                  reference_arch='resnet18', exp2_arch='resnet18',
@@ -157,10 +156,7 @@ PRESETS = dict(
                  download=True, min_source_acc=40.0),
     fashion=Preset('fashion', 'fashion_mnist', 'fashion_mnist', archs=paper_archs(),
                    widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
-                   reference_arch='lenet', exp2_arch='lenet',
-                   source_cfg=TrainConfig(epochs=10, augment=False, progress=False),
-                   reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
-                   transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False),
+                   reference_arch='lenet', exp2_arch='lenet', **_CPU_CFGS,
                    seeds=(0, 1, 2), source_n_train=6000, n_eval=1000, pgd_steps=50, exp1_pgd_steps=5,
                    exp2_target=_FASHION_TARGET, exp2_sources=overlap_sources(_FASHION_TARGET, (5, 7, 8, 9)),
                    min_source_acc=80.0, recipes=_DIGITS_RECIPES,

@@ -16,7 +16,7 @@ __all__ = ['FASHION', 'FASHION_CLASSES', 'FASHION_URL', 'FASHION_FILES', 'DEBIAN
 # %% ../nbs/03a_fashion.ipynb #85fcdbb1
 FASHION = DATASETS['fashion_mnist']           # the registry record (adv_kt.data): classes, address, checksums
 FASHION_CLASSES, FASHION_URL = FASHION.classes, FASHION.source['url']
-FASHION_FILES = FASHION.source['files']       # file -> (MD5 of the published .gz, MD5 of its decompressed content)
+FASHION_FILES = FASHION.source['files']       # file -> (MD5 of the published .gz, MD5 of its content)
 DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')   # where `dataset-fashion-mnist` installs them
 
 # %% ../nbs/03a_fashion.ipynb #cc756608
@@ -30,7 +30,8 @@ def parse_idx(data:bytes, what:str='IDX data')->np.ndarray:
     shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim))
     n = int(np.prod(shape)) if shape else 0
     if len(data) != 4 + 4 * ndim + n:
-        raise ValueError(f"{what}: {len(data) - 4 - 4 * ndim} values for shape {shape} ({n}); truncated or padded")
+        raise ValueError(f"{what}: {len(data) - 4 - 4 * ndim} values for shape {shape} ({n}); "
+                         "truncated or padded")
     return np.frombuffer(data, np.uint8, n, 4 + 4 * ndim).reshape(shape)
 
 # %% ../nbs/03a_fashion.ipynb #55dd058d
@@ -58,7 +59,8 @@ def fashion_folder(root=None,          # data folder (see `adv_kt.data.data_root
         if all((folder/f).is_file() for f in FASHION_FILES): return folder
     if not download:
         raise FileNotFoundError(
-            f"Fashion-MNIST is not in {own}" + (f" nor in {DEBIAN_DIR}" if root is None else '') + ". Install "
+            f"Fashion-MNIST is not in {own}" + (f" nor in {DEBIAN_DIR}" if root is None else '')
+            + ". Install "
             "Debian's package (apt-get install dataset-fashion-mnist), pass download=True to fetch it from "
             f"{FASHION_URL} (30 MB), or put the four files ({', '.join(FASHION_FILES)}) into {own}.")
     own.mkdir(parents=True, exist_ok=True)

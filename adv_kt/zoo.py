@@ -48,6 +48,7 @@ ZOO = (*(ZooMember(a) for a in paper_archs()),
        ZooMember('lenet', classes=(0, 1, 2, 3, 4)), ZooMember('lenet', classes=(5, 6, 7, 8, 9)),
        ZooMember('resnet18', classes=(0, 2, 4, 6, 8)))
 
+# %% ../nbs/12_model_selection.ipynb #4352c69f
 _OTHER = (4, 5, 6, 7, 8, 9)    # Fashion-MNIST's classes outside the fashion preset's 4-class target task
 FASHION_ZOO = (*(ZooMember(a, classes=_OTHER) for a in paper_archs()),
                ZooMember('lenet', width_scale=0.25, classes=_OTHER),
