@@ -17,6 +17,7 @@ lic = licenses[cfg['license'].lower()]
 # torch is a run-time requirement pinned exactly (the CPU wheel on our machines); it is never a build requirement.
 requirements = shlex.split(cfg.get('requirements', '')) + shlex.split(cfg.get('torch_requirement', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+ray_requirements = shlex.split(cfg.get('ray_requirements', ''))
 console_scripts = shlex.split(cfg.get('console_scripts', ''))
 package_data = [p.split('/', 1)[1] for p in cfg.get('package_data', '').split()]
 
@@ -33,7 +34,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg['lib_name']: package_data},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'ray': ray_requirements},
     python_requires='>=' + cfg['min_python'],
     long_description=Path('README.md').read_text(encoding='utf-8') if Path('README.md').exists() else cfg['description'],
     long_description_content_type='text/markdown',

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from fastcore.basics import patch
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
-from .core import atomic_write
+from .core import atomic_write, free_core_threads
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
 from .stats import correlations, pearson
 from .models import ARCHS, paper_archs
@@ -22,9 +22,9 @@ from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cac
 # %% auto #0
 __all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
            'paper_exp2_sources', 'get_preset', 'default_preset', 'result_digest', 'cached_json', 'make_attack',
-           'eval_data', 'alpha_rows', 'source_model', 'reference_model', 'transfer_model', 'run_adv_to_knowledge',
-           'run_knowledge_to_adv', 'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table',
-           'correlation_table', 'plot_experiment']
+           'eval_data', 'alpha_rows', 'source_model', 'reference_model', 'transfer_model', 'adv_to_knowledge_rows',
+           'run_adv_to_knowledge', 'knowledge_to_adv_rows', 'run_knowledge_to_adv', 'summarize', 'correlate',
+           'learned_note', 'display_name', 'paper_table', 'correlation_table', 'plot_experiment']
 
 # %% ../nbs/09_experiments.ipynb #f6836acc
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Preset:
     transfer_cfg:TrainConfig       # head-only knowledge transfer
     seeds:tuple=(0, 1, 2)          # one full run per seed (model init, data order, attack start)
     source_n_train:int|None=None   # train sources on a stratified subsample of this many images (None: all)
+    target_n_train:int|None=None   # the same for reference/target models and head-only transfers
     n_eval:int|None=None           # target test images for the metrics (None: all)
     pixel_eps:float=0.1            # attack radius in [0,1] pixel units (paper: 0.1)
     pgd_steps:int=50               # PGD steps in experiment 2 (paper: 50)
@@ -123,8 +124,9 @@ _FASHION_DEVIATIONS = (
     "One domain: source and target tasks are class subsets of Fashion-MNIST (the same 28x28 grey images, "
     "padded to 32x32), where the paper transfers between two domains (CIFAR-10 -> STL-10).",
     "Experiment 2 only (class overlap 0-100%, 4-class LeNets) and the model-selection zoo; sources train "
-    "on a stratified 6,000-image subsample of their classes, the target model on all 24,000 training images "
-    "of its 4 classes; metrics on 1,000 test images of the target classes.",
+    "on a stratified 6,000-image subsample of their classes, the target model and every head-only transfer "
+    "on a stratified 4,000-image subsample of the 24,000 training images of the 4 target classes (image "
+    "counts cut, not epochs, to fit 2 CPU cores); metrics on 1,000 test images of the target classes.",
     "Training as in the digits preset: 10 epochs, no crops, LeNet and AlexNet at learning rate 0.05, MLP and "
     "AlexNet standardising their inputs inside the network; head-only transfer for 5 epochs.",
 )
@@ -157,7 +159,8 @@ PRESETS = dict(
     fashion=Preset('fashion', 'fashion_mnist', 'fashion_mnist', archs=paper_archs(),
                    widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
                    reference_arch='lenet', exp2_arch='lenet', **_CPU_CFGS,
-                   seeds=(0, 1, 2), source_n_train=6000, n_eval=1000, pgd_steps=50, exp1_pgd_steps=5,
+                   seeds=(0, 1, 2), source_n_train=6000, target_n_train=4000, n_eval=1000, pgd_steps=50,
+                   exp1_pgd_steps=5,
                    exp2_target=_FASHION_TARGET, exp2_sources=overlap_sources(_FASHION_TARGET, (5, 7, 8, 9)),
                    min_source_acc=80.0, recipes=_DIGITS_RECIPES,
                    parts=('knowledge_to_adv', 'model_selection'),
@@ -207,7 +210,7 @@ def cached_json(spec:dict,  # JSON-serialisable description of the measurement
         try: return _read_measurement(path, key)
         except (OSError, ValueError) as e:
             warnings.warn(f"ignoring unusable measurement {path} ({e}); measuring again")
-    res = fn()
+    with free_core_threads(): res = fn()                  # on the cores free now (adv_kt.core)
     _write_json_atomic(dict(key=key, spec=spec, result=res, digest=result_digest(res)), path)
     return res
 
@@ -264,12 +267,12 @@ def reference_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None)->'
     "The target-domain model of preset `p` (cached): experiment 1's reference, experiment 2's target."
     cfg, std = p.recipe(arch, p.reference_cfg)
     return train_source(p.target, arch, classes, width=p.width(arch), cfg=replace(cfg, seed=seed),
-                        cache=cache, download=p.download, standardize=std)
+                        cache=cache, download=p.download, n_train=p.target_n_train, standardize=std)
 
 def transfer_model(p:Preset, source, classes=None, seed:int=0, cache=None)->'FitResult':
     "Head-only knowledge transfer of `source` to the target domain of preset `p` (cached)."
     return knowledge_transfer(source, p.target, classes, cfg=replace(p.transfer_cfg, seed=seed), cache=cache,
-                              download=p.download)
+                              download=p.download, n_train=p.target_n_train)
 
 def _base_row(p:Preset, src, kt, ref)->dict:
     "What every row carries: knowledge transfer, the source's and reference's own-task accuracy, the flag."
@@ -278,6 +281,18 @@ def _base_row(p:Preset, src, kt, ref)->dict:
                 reference_acc=100 * ref.accuracy)
 
 # %% ../nbs/09_experiments.ipynb #7007be7e
+def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tuple=ATTACK_NAMES,
+                          data:tuple|None=None, ref=None)->list:
+    "Experiment 1's rows of one seed and source architecture: reference, source, transfer, alphas (cached)."
+    x, y = data or eval_data(p)
+    ref = ref or reference_model(p, p.reference_arch, None, seed, cache)
+    src = source_model(p, arch, None, seed, cache)
+    kt = transfer_model(p, src, None, seed, cache)
+    base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, width=p.width(arch),
+                direction='T->S', **_base_row(p, src, kt, ref))
+    return [{**base, **r} for kind in attacks
+            for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
+
 def run_adv_to_knowledge(preset:str|Preset='digits', # preset name or object
                          cache=None,                  # checkpoint and measurement folder
                          attacks:tuple=ATTACK_NAMES,  # which attacks to measure with
@@ -285,26 +300,30 @@ def run_adv_to_knowledge(preset:str|Preset='digits', # preset name or object
                         )->list:                      # one row per seed, source, attack and convention
     "Experiment 1 (T -> S): knowledge transfer accuracy and alpha metrics of every source architecture."
     p = get_preset(preset)
-    x, y = eval_data(p)
-    rows = []
+    data, rows = eval_data(p), []
     bar = tqdm(total=len(p.seeds) * (len(p.archs) + 1), desc=f'experiment 1 ({p.name})', disable=not progress)
     for seed in p.seeds:
         bar.set_postfix_str(f'seed {seed}: reference {p.reference_arch}')
         ref = reference_model(p, p.reference_arch, None, seed, cache); bar.update()
         for arch in p.archs:
             bar.set_postfix_str(f'seed {seed}: {arch}')
-            src = source_model(p, arch, None, seed, cache)
-            kt = transfer_model(p, src, None, seed, cache)
-            base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch,
-                        width=p.width(arch), direction='T->S', **_base_row(p, src, kt, ref))
-            for kind in attacks:
-                meas = alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)
-                rows += [{**base, **r} for r in meas]
-            bar.update()
+            rows += adv_to_knowledge_rows(p, seed, arch, cache, attacks, data, ref); bar.update()
     bar.close()
     return rows
 
 # %% ../nbs/09_experiments.ipynb #f014e2da
+def knowledge_to_adv_rows(p:Preset, seed:int, overlap:int, cache=None, attacks:tuple=('pgd',),
+                          data:tuple|None=None, tgt=None)->list:
+    "Experiment 2's rows of one seed and class overlap: target model, source, transfer, alphas (cached)."
+    x, y = data or eval_data(p, p.exp2_target)
+    tgt = tgt or reference_model(p, p.exp2_arch, p.exp2_target, seed, cache)
+    classes = p.exp2_sources[overlap]
+    src = source_model(p, p.exp2_arch, classes, seed, cache)
+    kt = transfer_model(p, src, p.exp2_target, seed, cache)
+    base = dict(experiment='knowledge_to_adv', preset=p.name, seed=seed, overlap=overlap,
+                source_classes=' '.join(map(str, classes)), direction='S->T', **_base_row(p, src, kt, tgt))
+    return [{**base, **r} for kind in attacks for r in alpha_rows(src, tgt, tgt, x, y, kind, p, seed, cache)]
+
 def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
                          cache=None,                  # checkpoint and measurement folder
                          attacks:tuple=('pgd',),      # the paper uses PGD-50 here
@@ -312,21 +331,13 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
                         )->list:                      # one row per seed, overlap, attack and convention
     "Experiment 2 (S -> T): knowledge transfer and alphas of sources sharing 0-100% of the target's classes."
     p = get_preset(preset)
-    x, y = eval_data(p, p.exp2_target)
-    rows = []
+    data, rows = eval_data(p, p.exp2_target), []
     bar = tqdm(total=len(p.seeds) * (len(p.exp2_sources) + 1), desc=f'experiment 2 ({p.name})',
                disable=not progress)
     for seed in p.seeds:
         tgt = reference_model(p, p.exp2_arch, p.exp2_target, seed, cache); bar.update()
-        for overlap, classes in p.exp2_sources.items():
-            src = source_model(p, p.exp2_arch, classes, seed, cache)
-            kt = transfer_model(p, src, p.exp2_target, seed, cache)
-            base = dict(experiment='knowledge_to_adv', preset=p.name, seed=seed, overlap=overlap,
-                        source_classes=' '.join(map(str, classes)), direction='S->T',
-                        **_base_row(p, src, kt, tgt))
-            for kind in attacks:
-                rows += [{**base, **r} for r in alpha_rows(src, tgt, tgt, x, y, kind, p, seed, cache)]
-            bar.update()
+        for overlap in p.exp2_sources:
+            rows += knowledge_to_adv_rows(p, seed, overlap, cache, attacks, data, tgt); bar.update()
     bar.close()
     return rows
 

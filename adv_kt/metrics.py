@@ -161,8 +161,8 @@ class _Acc:
 
 # %% ../nbs/02_metrics.ipynb #49cb77dd
 def _attack(attack, model, x, name):
-    "Adversarial inputs and clean outputs; our `Attack`s return the clean outputs they computed anyway."
-    if isinstance(attack, Attack): x_adv, clean = attack.perturb(model, x)
+    "Adversarial inputs and clean outputs; attacks with `perturb` (`Attack`) return the clean outputs too."
+    if hasattr(attack, 'perturb'): x_adv, clean = attack.perturb(model, x)
     else:
         x_adv = attack(model, x)
         with torch.no_grad(), evaluating(model): clean = forward(model, x, name)

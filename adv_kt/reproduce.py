@@ -21,8 +21,8 @@ from .core import atomic_write, remove_stale_parts, run_command
 from .zoo import run_model_selection, summary_table, plot_study
 
 # %% auto #0
-__all__ = ['SYNTHETIC_THREADS', 'PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'reproduce',
-           'adv_kt_reproduce', 'main', 'cli']
+__all__ = ['SYNTHETIC_THREADS', 'EXPERIMENT_PARTS', 'PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'synthetic_network',
+           'run_synthetic', 'synthetic_report', 'reproduce', 'adv_kt_reproduce', 'main', 'cli']
 
 # %% ../nbs/13_reproduce.ipynb #b095269d
 def _atomic_text(path:Path, text:str): atomic_write(path, lambda f: f.write(text), binary=False)
@@ -51,7 +51,8 @@ def output_dir(out)->Path:
 # %% ../nbs/13_reproduce.ipynb #d7a2687e
 SYNTHETIC_THREADS = 2   # fixed: the thread count changes the summation order, hence the weights
 
-def _synthetic_net(m, epochs, X, Y, cache):
+def synthetic_network(m:int, epochs:int, X, Y, cache=None):
+    "The synthetic experiment's network of width `m`, trained on (X, Y) (cached; SYNTHETIC_THREADS threads)."
     spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1,
                 threads=SYNTHETIC_THREADS)
     path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
@@ -81,7 +82,7 @@ def run_synthetic(epochs:int=10_000, # training steps of the three networks (off
     bar = tqdm(total=6, desc='synthetic', disable=not progress)
     nets = {}
     for m in (100, 50, 200):
-        bar.set_postfix_str(f'network of width {m}'); nets[m] = _synthetic_net(m, epochs, X, Y, cache)
+        bar.set_postfix_str(f'network of width {m}'); nets[m] = synthetic_network(m, epochs, X, Y, cache)
         bar.update()
     f_t, runs = nets[100], {}
     for k, src, name in [('same', None, 'same width: perturbed copy of the target'),
@@ -117,7 +118,12 @@ def _experiment_json(rows, attacks):
     return dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in conv} for a in attacks},
                 correlations={a: {c: correlate(rows, a, c) for c in conv} for a in attacks})
 
-PARTS = ('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')
+EXPERIMENT_PARTS = dict(     # part -> (experiment, attacks, title)
+    adv_to_knowledge=(run_adv_to_knowledge, ('fgsm', 'pgd'),
+                      'Experiment 1: adversarial -> knowledge transferability (T->S)'),
+    knowledge_to_adv=(run_knowledge_to_adv, ('pgd',),
+                      'Experiment 2: knowledge -> adversarial transferability (S->T)'))
+PARTS = ('synthetic', *EXPERIMENT_PARTS)
 ALL_PARTS = PARTS + ('model_selection',)
 
 # %% ../nbs/13_reproduce.ipynb #585c2399
@@ -170,35 +176,35 @@ def reproduce(preset:str|Preset='digits', # preset name
               cache=None,                  # model/result cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)
               progress:bool=True,          # progress bars
               parts:tuple|None=None,       # any of ALL_PARTS (default: the preset's `parts`, else PARTS)
+              ray:str|None=None,           # run the jobs as Ray tasks first: 'local' or a cluster address
              )->Path:                      # the report's path
     "Run the synthetic experiment and both image experiments; write tables, figures and a report into `out`."
     p = get_preset(preset)
     parts = tuple(parts or p.parts or PARTS)
-    bad = [q for q in parts if q not in ALL_PARTS]
-    if bad or not parts:
+    if not parts or [q for q in parts if q not in ALL_PARTS]:
         raise ValueError(f"parts: must be a non-empty selection of {ALL_PARTS}, got {list(parts)}")
     matplotlib.use('Agg')
     out = output_dir(out)
-    t0, times = time.time(), {}
+    t0, times, check = time.time(), {}, None
     md = _start_report(p, out)
+    if ray is not None:                    # every job on Ray; what follows reads their results from the cache
+        from adv_kt.scale import run_on_ray
+        check = run_on_ray(p, parts, cache, ray, progress)
+        times['Ray jobs'] = time.time() - t0
     if 'synthetic' in parts:
         t = time.time()
         syn = run_synthetic(p.synthetic_epochs, cache, progress)
         md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
         times['synthetic'] = time.time() - t
-    for part, run, attacks, title in [
-            ('adv_to_knowledge', run_adv_to_knowledge, ('fgsm', 'pgd'),
-             'Experiment 1: adversarial -> knowledge transferability (T->S)'),
-            ('knowledge_to_adv', run_knowledge_to_adv, ('pgd',),
-             'Experiment 2: knowledge -> adversarial transferability (S->T)')]:
+    for part, (run, attacks, title) in EXPERIMENT_PARTS.items():
         if part not in parts: continue
         t = time.time()
         md += _experiment_part(p, part, run, attacks, title, out, cache, progress)
         times[part] = time.time() - t
     if 'model_selection' in parts:
-        t = time.time()
-        md += _model_selection_part(p, out, cache, progress)
+        t = time.time(); md += _model_selection_part(p, out, cache, progress)
         times['model_selection'] = time.time() - t
+    if check: check()                      # warns about anything the Ray jobs left to this process
     md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items())
               + f'\n- total: {time.time() - t0:.0f} s\n')
     _atomic_text(out/'report.md', '\n'.join(md))
@@ -215,9 +221,12 @@ def adv_kt_reproduce(
         no_progress:Param('hide progress bars', store_true)=False,
         sources:Param('JSON file of dataset mirrors {name: {url, md5}} '
                       '(sets ADV_KT_SOURCES; see adv_kt.data)')=None,
+        ray:Param('run every training, transfer and measurement as a Ray task: on a new local Ray instance, '
+                  'or on the cluster at ADDRESS ("auto": the one this machine belongs to)',
+                  nargs='?', const='local')=None,
     )->int:                                   # exit status: 0, or 2 after a one-line error
     "Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021)."
-    for flag, v in (('--out', out), ('--cache', cache), ('--sources', sources)):
+    for flag, v in (('--out', out), ('--cache', cache), ('--sources', sources), ('--ray', ray)):
         if v is not None and not v.strip():
             print(f"adv_kt_reproduce: error: {flag}: must not be empty", file=sys.stderr); return 2
     try:
@@ -227,8 +236,11 @@ def adv_kt_reproduce(
         p = get_preset(preset)
         extra = ('model_selection',) if zoo else ()
         parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
-        report = reproduce(p, out, cache, progress=not no_progress, parts=parts)
-    except (ValueError, OSError) as e:
+        if ray is not None:
+            from .scale import ray_module
+            ray_module()                          # Ray missing: a one-line error saying how to install it
+        report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray)
+    except (ValueError, OSError, ImportError) as e:
         print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
         return 2
     print(f"report: {report}")

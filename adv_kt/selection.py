@@ -23,8 +23,8 @@ from .core import atomic_write, positive_int, positive_float, nonnegative_int, r
 
 # %% auto #0
 __all__ = ['NEEDS', 'SCORERS', 'ALPHA_COLUMNS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'Scorer',
-           'register_scorer', 'alpha_scores', 'forward_scorers', 'SourceScores', 'score_sources', 'RankingReport',
-           'evaluate_ranking', 'adv_kt_rank', 'main', 'cli']
+           'register_scorer', 'alpha_scores', 'forward_scorers', 'SourceScores', 'AdvExamples', 'reference_examples',
+           'replay_attack', 'score_sources', 'RankingReport', 'evaluate_ranking', 'adv_kt_rank', 'main', 'cli']
 
 # %% ../nbs/08_selection.ipynb #55467d57
 def _last_linear(model:nn.Module)->nn.Linear|None:
@@ -277,6 +277,52 @@ def _fresh_attack(attack, seed):
     if isinstance(attack, Attack): return replace(attack, generator=torch.Generator().manual_seed(seed))
     return attack
 
+# %% ../nbs/08_selection.ipynb #e0ad8da9
+@dataclass
+class AdvExamples:
+    "Adversarial examples of one model on fixed batches, made once and replayed by `replay_attack`."
+    attack:str     # description of the attack that made them
+    batches:list   # [(x, x_adv, clean outputs)] per batch, in order
+
+    def find(self, x:Tensor, hint:int)->tuple|None:
+        "(x_adv, clean) of the stored batch equal to `x` (tried first at position `hint`), else None."
+        n = len(self.batches)
+        for j in ([hint] if hint < n else []) + [j for j in range(n) if j != hint]:
+            xb, xa, clean = self.batches[j]
+            if xb.shape == x.shape and xb.device == x.device and torch.equal(xb, x): return xa, clean
+        return None
+
+def reference_examples(reference:nn.Module, x:Tensor, attack=None, seed:int=0,
+                       batch_size:int=256)->AdvExamples:
+    "Attack `reference` once on every batch of `x` (as `score_sources` batches it), seeded by `seed + 1`."
+    atk = _fresh_attack(attack, seed + 1)
+    dev, out = model_device(reference, x), []
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size].to(dev)
+        if isinstance(atk, Attack): xa, clean = atk.perturb(reference, xb)
+        else: xa, clean = atk(reference, xb), None
+        out.append((xb, xa.detach(), None if clean is None else clean.detach()))
+    return AdvExamples(getattr(atk, 'name', None) or getattr(atk, '__name__', 'custom attack'), out)
+
+# %% ../nbs/08_selection.ipynb #aeaa1285
+class replay_attack:
+    "`attack`, except on `model`: there the stored `examples` are returned (a batch not stored is attacked)."
+    def __init__(self, attack, model:nn.Module, examples:AdvExamples):
+        self.attack, self.model, self.examples, self.cursor = attack, model, examples, 0
+        self.name = getattr(attack, 'name', None)
+    def perturb(self, model:nn.Module, x:Tensor)->tuple:
+        "(x_adv, clean outputs) of `model` on `x`, as `Attack.perturb` returns them."
+        if model is self.model and (hit := self.examples.find(x, self.cursor)) is not None:
+            self.cursor += 1
+            xa, clean = hit
+            if clean is None:
+                with torch.no_grad(), evaluating(model): clean = model(x)
+            return xa, clean
+        if isinstance(self.attack, Attack): return self.attack.perturb(model, x)
+        xa = self.attack(model, x)
+        with torch.no_grad(), evaluating(model): return xa, model(x)
+    def __call__(self, model, x): return self.perturb(model, x)[0]
+
 # %% ../nbs/08_selection.ipynb #3195dc1e
 def _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed,
                    batch_size)->tuple:
@@ -344,6 +390,26 @@ def _chosen(scorers:Sequence|None)->list:
     return [SCORERS[s] for s in scorers]
 
 # %% ../nbs/08_selection.ipynb #49c3cf74
+def _gradient_scores(res, i, name, model, reference, x, y, grad, atk, convention, correct_only, batch_size,
+                     strict):
+    "The gradient-based scores (the alphas) of candidate `i`, with its fresh attack `atk()` per scorer."
+    for s in grad:
+        out = _attempt(res, i, name, s.name, strict, lambda: s.fn(
+            model, reference, x, y, attack=atk(), convention=convention, labels=y if correct_only else None,
+            batch_size=batch_size, name=name))
+        if out is not None:
+            for c, v in out[0].items(): res.values[c][i] = v
+            if res.n_alpha[i] is None: res.n_alpha[i] = out[1]
+
+def _info(x, y, k, ref_out, attack, seed, grad, convention, correct_only, ref_seconds)->dict:
+    "What `SourceScores.info` records: sample, reference accuracy, attack, convention, seconds of the reuse."
+    a, ok = _fresh_attack(attack, seed), ref_out.argmax(1) == y
+    desc = getattr(a, 'name', None) or getattr(a, '__name__', 'custom attack')
+    return dict(n_target=len(x), n_correct=int(ok.sum()), classes=k, attack=desc if grad else None,
+                reference_accuracy=ok.double().mean().item(), convention=convention,
+                correct_only=correct_only, seed=seed, reference_attack_seconds=ref_seconds)
+
+# %% ../nbs/08_selection.ipynb #282266b8
 def score_sources(reference:nn.Module,   # the target-domain model f_T (trained on the target task)
                   candidates:dict|list,  # candidate source models f_S: {name: model} or a list
                   target_data,           # (x, y): target inputs and labels, or an adv_kt.data.ImageData
@@ -355,6 +421,8 @@ def score_sources(reference:nn.Module,   # the target-domain model f_T (trained 
                   batch_size:int=256,    # inputs per batch
                   strict:bool=False,     # raise, not skip, when a candidate's score cannot be computed
                   progress:bool=False,   # print one line per candidate
+                  reuse:bool=True,       # attack the reference once for every candidate (see above)
+                  reference_adv:AdvExamples|None=None, # the reference's examples, made elsewhere
                  )->SourceScores:
     "Score every candidate source model against a target task with every registered (or chosen) scorer."
     chosen = _chosen(scorers)
@@ -362,26 +430,22 @@ def score_sources(reference:nn.Module,   # the target-domain model f_T (trained 
     named = _candidates(candidates)
     x, y, k, ref_out = _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only,
                                       seed, batch_size)
-    values = {c: [None] * len(named) for s in grad + fwd for c in s.cols}
-    timed = [s.name for s in grad] + (['forward'] if fwd else []) + [s.name for s in fwd]
-    res = SourceScores(list(named), values, {s: [None] * len(named) for s in timed},
-                       [None] * len(named) if grad else [])
-    desc = None
+    timed, n = [s.name for s in grad] + (['forward'] if fwd else []) + [s.name for s in fwd], len(named)
+    res = SourceScores(list(named), {c: [None] * n for s in grad + fwd for c in s.cols},
+                       {s: [None] * n for s in timed}, [None] * n if grad else [])
+    t0 = time.perf_counter()
+    if grad and reuse and reference_adv is None:
+        reference_adv = reference_examples(reference, x, attack, seed, batch_size)
+    res.info = _info(x, y, k, ref_out, attack, seed, grad, convention, correct_only,
+                     time.perf_counter() - t0 if reference_adv is not None else None)
+    def atk():
+        a = _fresh_attack(attack, seed)
+        return a if reference_adv is None else replay_attack(a, reference, reference_adv)
     for i, (name, model) in enumerate(named.items()):
-        for s in grad:
-            atk = _fresh_attack(attack, seed)
-            desc = getattr(atk, 'name', None) or getattr(atk, '__name__', 'custom attack')
-            out = _attempt(res, i, name, s.name, strict, lambda: s.fn(
-                model, reference, x, y, attack=atk, convention=convention, labels=y if correct_only else None,
-                batch_size=batch_size, name=name))
-            if out is not None:
-                for c, v in out[0].items(): values[c][i] = v
-                if res.n_alpha[i] is None: res.n_alpha[i] = out[1]
+        if grad: _gradient_scores(res, i, name, model, reference, x, y, grad, atk, convention, correct_only,
+                                  batch_size, strict)
         if fwd: _forward_scores(res, i, name, model, x, y, fwd, batch_size, strict)
-        if progress: print(f"scored {name} ({i + 1}/{len(named)})", flush=True)
-    res.info = dict(n_target=len(x), n_correct=int((ref_out.argmax(1) == y).sum()), classes=k,
-                    reference_accuracy=(ref_out.argmax(1) == y).double().mean().item(), attack=desc,
-                    convention=convention, correct_only=correct_only, seed=seed)
+        if progress: print(f"scored {name} ({i + 1}/{n})", flush=True)
     return res
 
 # %% ../nbs/08_selection.ipynb #a2c57043

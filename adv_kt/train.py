@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm import tqdm
-from .core import atomic_write, remove_stale_parts
+from .core import atomic_write, remove_stale_parts, free_core_threads
 from fastcore.basics import patch
 from .data import (ImageData, Batches, normalize, get_dataset, split_valid, stratified_split,
                          dataset_info, class_ids)
@@ -323,7 +323,7 @@ def cached_fit(spec:dict,            # JSON-serialisable description of the run 
                    f"{spec.get('dataset', 'data')}-{key[:16]}.pt")
     if not force and (hit := _load_cached(path, key, pick_device(cfg.device))) is not None:
         return FitResult(*hit, spec=spec, key=key, path=path, cached=True)
-    model, hist = train_fn()
+    with free_core_threads(): model, hist = train_fn()    # on the cores free now (adv_kt.core)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     atomic_save(dict(key=key, spec=spec, config=model.config, state_dict=state, history=hist.to_dict()), path)
     return FitResult(model, hist, spec=spec, key=key, path=path, cached=False)
@@ -388,6 +388,7 @@ def knowledge_transfer(source:FitResult,            # a source model from `train
                        cfg:TrainConfig|None=None,   # hyperparameters (default: the paper's, 10 epochs)
                        bn_stats:str='adapt',        # 'adapt' (official code) or 'freeze'
                        valid_frac:float=0.1,        # validation fraction of the target training split
+                       n_train:int|None=None,       # transfer on a stratified subsample of this many images
                        cache=None, root=None, download:bool=False, force:bool=False,
                       )->FitResult:                 # `.accuracy`: the knowledge transferability
     "Knowledge transfer of a source model to `target` (see `transfer`), through the checkpoint cache."
@@ -400,8 +401,12 @@ def knowledge_transfer(source:FitResult,            # a source model from `train
     spec = dict(kind='transfer', source=source.key, dataset=target, split='train', classes=list(ids),
                 arch=source.model.arch, mode=mode, bn_stats=bn_stats,
                 valid_frac=valid_frac if cfg.select == 'valid' else None)
+    if n_train is not None:                         # in the key only when used: earlier keys stay valid
+        if not (isinstance(n_train, int) and not isinstance(n_train, bool) and n_train >= 1):
+            raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
+        spec['n_train'] = n_train
     def train_fn():
-        train, valid, test = _splits(target, ids, cfg, valid_frac, root, download)
+        train, valid, test = _splits(target, ids, cfg, valid_frac, root, download, n_train)
         r = transfer(source.model, train, valid, mode, cfg, test, bn_stats)
         return r.model, r.history
     return cached_fit(spec, train_fn, cfg, cache, force)

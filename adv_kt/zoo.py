@@ -12,14 +12,17 @@ from tqdm import tqdm
 from .experiments import (Preset, get_preset, cached_json, make_attack, eval_data,
                                  source_model, reference_model, transfer_model)
 from .selection import (SourceScores, score_sources, evaluate_ranking, RankingReport, ALPHA_COLUMNS,
+                              AdvExamples, reference_examples,
                               SCORERS)
 from .models import paper_archs, ARCHS
+from .stats import kendall
 from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ZOO', 'FASHION_ZOO', 'ZOOS', 'ZooMember', 'zoo_members', 'train_zoo', 'merge_scores', 'with_suffix', 'join_columns',
-           'score_zoo', 'ZooStudy', 'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores',
-           'own_attack_gap']
+           'zoo_attack', 'zoo_reference_examples', 'score_member', 'score_zoo', 'ZooStudy', 'zoo_sample',
+           'run_model_selection', 'seed_summary', 'summary_table', 'plot_study', 'plot_scores', 'own_attack_gap',
+           'reuse_cost']
 
 # %% ../nbs/12_model_selection.ipynb #6a10c54e
 @dataclass(frozen=True)
@@ -133,6 +136,33 @@ def _scorers(kind:str)->tuple:
     "The FGSM pass runs every registered scorer; the PGD pass only the gradient-based ones."
     return tuple(n for n, s in SCORERS.items() if kind == 'fgsm' or s.needs == 'gradient')
 
+def zoo_attack(preset:Preset, seed:int, kind:str):
+    "The attack of one scoring pass: 'fgsm', or 'pgd' with experiment 1's steps."
+    return make_attack(kind, preset, seed, 1 if kind == 'fgsm' else preset.exp1_pgd_steps)
+
+def zoo_reference_examples(reference, x, preset:Preset, seed:int, kind:str)->AdvExamples:
+    "The reference's adversarial examples of one scoring pass, made once for every member."
+    return reference_examples(reference.model, x, zoo_attack(preset, seed, kind), seed)
+
+# %% ../nbs/12_model_selection.ipynb #2bf8ac3d
+def score_member(reference, name:str, src, x, y, preset:Preset, seed:int, kind:str, cache=None,
+                 reference_adv=None, # AdvExamples, or () -> AdvExamples (made only on a cache miss)
+                )->SourceScores:
+    "One member's scores in one pass ('fgsm': every scorer; 'pgd': the alphas) (cached)."
+    steps = 1 if kind == 'fgsm' else preset.exp1_pgd_steps
+    spec = dict(kind='zoo_scores', candidate=src.key, reference=reference.key, attack=kind, steps=steps,
+                pixel_eps=preset.pixel_eps, seed=seed, n=len(x), labels_sum=int(y.sum()), version=2)
+    def run():
+        adv = reference_adv() if callable(reference_adv) else reference_adv
+        return _scores_to_json(score_sources(reference.model, {name: src.model}, (x, y),
+                                             attack=zoo_attack(preset, seed, kind), scorers=_scorers(kind),
+                                             seed=seed, reference_adv=adv))
+    d = cached_json(spec, run, cache)
+    # the same checkpoint may sit in the zoo under another name: rename the cached entry
+    skipped = [[name, k, why] for _, k, why in d['skipped']]
+    return _scores_from_json({**d, 'names': [name], 'skipped': skipped})
+
+# %% ../nbs/12_model_selection.ipynb #45e49659
 def score_zoo(reference,                  # FitResult of the target-domain reference model
               sources:dict,               # {name: FitResult} from `train_zoo`
               x, y,                       # the labelled target sample
@@ -142,22 +172,15 @@ def score_zoo(reference,                  # FitResult of the target-domain refer
               progress:bool=True,
              )->SourceScores:
     "All scores of all members: alphas with FGSM and with PGD (experiment 1's steps), and the baselines."
-    steps = preset.exp1_pgd_steps
-    def one(name, src, kind):
-        spec = dict(kind='zoo_scores', candidate=src.key, reference=reference.key, attack=kind,
-                    steps=1 if kind == 'fgsm' else steps, pixel_eps=preset.pixel_eps, seed=seed, n=len(x),
-                    labels_sum=int(y.sum()), version=1)
-        scorers = _scorers(kind)
-        d = cached_json(spec, lambda: _scores_to_json(score_sources(
-            reference.model, {name: src.model}, (x, y), attack=make_attack(kind, preset, seed, steps),
-            scorers=scorers, seed=seed)), cache)
-        # the same checkpoint may sit in the zoo under another name: rename the cached entry
-        skipped = [[name, k, why] for _, k, why in d['skipped']]
-        return _scores_from_json({**d, 'names': [name], 'skipped': skipped})
+    memo = {}
+    def examples(kind):                   # the reference is attacked once per pass, and only if needed
+        return lambda: memo.get(kind) or memo.setdefault(kind, zoo_reference_examples(reference, x, preset,
+                                                                                       seed, kind))
     fg, pg = [], []
     for name, src in tqdm(sources.items(), desc='scoring', disable=not progress):
-        fg.append(one(name, src, 'fgsm')); pg.append(one(name, src, 'pgd'))
-    return join_columns(merge_scores(fg), with_suffix(merge_scores(pg), f'(PGD-{steps})'))
+        fg.append(score_member(reference, name, src, x, y, preset, seed, 'fgsm', cache, examples('fgsm')))
+        pg.append(score_member(reference, name, src, x, y, preset, seed, 'pgd', cache, examples('pgd')))
+    return join_columns(merge_scores(fg), with_suffix(merge_scores(pg), f'(PGD-{preset.exp1_pgd_steps})'))
 
 # %% ../nbs/12_model_selection.ipynb #f9c5b679
 @dataclass
@@ -206,6 +229,11 @@ def cost(self:ZooStudy)->str:
             + '\n'.join(lines) +
             f"\n| head-only fine-tuning of every member (ground truth) | {ft:.1f} | 1 |")
 
+# %% ../nbs/12_model_selection.ipynb #45002794
+def zoo_sample(p:Preset, n_score:int|None=None)->tuple:
+    "The labelled target images the zoo is scored on: `n_score` (default: the preset's n_eval, else 300)."
+    return eval_data(p, p.zoo_target, split='train', n=n_score or p.n_eval or 300)
+
 # %% ../nbs/12_model_selection.ipynb #d8202096
 def run_model_selection(preset:str|Preset='digits', # preset name or object
                         seed:int=0,                  # seed of the zoo's training and of the attacks
@@ -218,10 +246,10 @@ def run_model_selection(preset:str|Preset='digits', # preset name or object
     "Train the zoo (cached), fine-tune each member's head on the target, score the members, judge the scores."
     p = get_preset(preset)
     t0 = time.time()
-    n = n_score or p.n_eval or 300
+    x, y = zoo_sample(p, n_score)
+    n = len(x)
     ref = reference_model(p, p.reference_arch, p.zoo_target, seed, cache)
     sources, rows = train_zoo(p, seed, members, cache, progress)
-    x, y = eval_data(p, p.zoo_target, split='train', n=n)
     scores = score_zoo(ref, sources, x, y, p, seed, cache, progress)
     acc = {r['candidate']: r['knowledge_transfer'] for r in rows}
     report = evaluate_ranking(scores, acc, n_boot=n_boot, seed=seed)
@@ -320,3 +348,23 @@ def own_attack_gap(reference:torch.nn.Module, # the target-domain model whose at
             own, moved = (source(x_own) - f0).norm(dim=1), (source(x_ref) - f0).norm(dim=1)
     return dict(own_deviation=own.mean().item(), transferred_deviation=moved.mean().item(),
                 frac_transferred_larger=(moved > own).double().mean().item())
+
+# %% ../nbs/12_model_selection.ipynb #140a062e
+def reuse_cost(preset:str|Preset='digits', seed:int=0, kind:str='pgd', cache=None,
+               n_score:int|None=None)->dict:
+    "Seconds per candidate of the alphas without and with the reference's reused examples, and the change."
+    p = get_preset(preset)
+    x, y = zoo_sample(p, n_score)
+    ref = reference_model(p, p.reference_arch, p.zoo_target, seed, cache)
+    sources, _ = train_zoo(p, seed, None, cache, progress=False)
+    models, out = {n: s.model for n, s in sources.items()}, {}
+    for reuse in (False, True):
+        t = time.perf_counter()
+        s = score_sources(ref.model, models, (x, y), attack=zoo_attack(p, seed, kind), scorers=('alpha',),
+                          seed=seed, reuse=reuse)
+        out[reuse] = (time.perf_counter() - t, s)
+    (t0, s0), (t1, s1) = out[False], out[True]
+    diff = {c: max(abs(a - b) for a, b in zip(s0.values[c], s1.values[c])) for c in s0.values}
+    return dict(candidates=len(models), seconds_before=t0 / len(models), seconds_after=t1 / len(models),
+                reference_attack_seconds=s1.info['reference_attack_seconds'], max_abs_change=diff,
+                kendall={c: kendall(s0.values[c], s1.values[c]) for c in s0.values})

@@ -18,7 +18,8 @@ BENCH = [(['--repeats', '0'], '--repeats'), (['--n', '0'], '--n'), (['--n-loop',
          (['--batch', '0'], '--batch'), (['--width', '0'], '--width'), (['--width', 'nan'], '--width'),
          (['--arch', 'foo'], '--arch'), (['--attack', 'pgd7'], '--attack')]
 TRAIN_BENCH = [(['--steps', '-1'], '--steps'), (['--steps', '0'], '--steps'), (['--threads', '0'], '--threads'),
-               (['--threads', '-1'], '--threads'), (['--rounds', '0'], '--rounds'), (['--batch', '0'], '--batch'),
+               (['--threads', '-1'], '--threads'), (['--compete', '-1'], '--compete'), (['--rounds', '0'], '--rounds'),
+               (['--batch', '0'], '--batch'),
                (['--batch', '100000'], '--batch'), (['--configs', 'foo:1'], '--configs'),
                (['--configs', 'lenet:0.25:3'], '--configs'), (['--configs', 'lenet:0'], '--configs')]
 
@@ -58,7 +59,8 @@ def test_adv_kt_rank_bad_input(capsys, ckpts, argv, flag):
     assert rc == 2 and len(lines) == 1 and lines[0].startswith('adv_kt_rank: error:') and flag in lines[0], lines
 
 @pytest.mark.parametrize('argv,flag', [(['--out', ''], '--out'), (['--cache', ' '], '--cache'),
-                                       (['--only', 'zoo'], '--only'), (['--sources', 'nope.json'], '--sources')])
+                                       (['--only', 'zoo'], '--only'), (['--sources', 'nope.json'], '--sources'),
+                                       (['--ray', ' '], '--ray')])
 def test_adv_kt_reproduce_bad_input(capsys, argv, flag):
     rc, lines = _err(capsys, 'adv_kt_reproduce', None, argv)
     assert rc == 2 and len(lines) == 1 and lines[0].startswith('adv_kt_reproduce: error:') and flag in lines[0], lines
