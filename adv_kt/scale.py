@@ -17,7 +17,8 @@ from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir
 
 # %% auto #0
-__all__ = ['GPU_SHARES', 'PER_CLASS', 'Job', 'plan', 'ray_module', 'gpu_share', 'run_ray', 'run_on_ray', 'forward_flops', 'work']
+__all__ = ['COLUMNS', 'GPU_SHARES', 'PER_CLASS', 'Job', 'plan', 'plot_graph', 'ray_module', 'gpu_share', 'run_ray', 'run_on_ray',
+           'forward_flops', 'work']
 
 # %% ../nbs/16_scale.ipynb #5f769a24
 @dataclass(frozen=True)
@@ -118,6 +119,32 @@ def plan(preset:str|Preset,        # preset name or object
                         attacks=attacks), deps=(r, t), arch=a, width=p.width(a)))
         if 'model_selection' in parts: _zoo_jobs(p, seed, add, ref, kt)
     return list(jobs.values())
+
+# %% ../nbs/16_scale.ipynb #6d5bc565
+COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_score', '_synthetic')
+
+def plot_graph(jobs:list, ax=None):
+    "Draw a job graph: one column per kind of job, arrows from dependencies to the jobs that wait for them."
+    import matplotlib.pyplot as plt
+    kinds = [k for k in COLUMNS if any(j.fn.__name__ == k for j in jobs)]
+    pos = {}
+    for x, k in enumerate(kinds):
+        col = [j for j in jobs if j.fn.__name__ == k]
+        for y, j in enumerate(col): pos[j.name] = (x, -(y - (len(col) - 1) / 2))
+    if ax is None: _, ax = plt.subplots(figsize=(2.4 * len(kinds), 0.35 * max(len(c) for c in (
+        [j for j in jobs if j.fn.__name__ == k] for k in kinds)) + 1))
+    for j in jobs:
+        for d in j.deps:
+            (x0, y0), (x1, y1) = pos[d], pos[j.name]
+            ax.annotate('', (x1 - 0.32, y1), (x0 + 0.32, y0),
+                        arrowprops=dict(arrowstyle='->', lw=0.5, alpha=0.5))
+    for name, (x, y) in pos.items():
+        ax.text(x, y, name.split(': ', 1)[-1], ha='center', va='center', fontsize=6.5,
+                bbox=dict(boxstyle='round', fc='white', ec='0.6', lw=0.5))
+    top = max(abs(y) for _, y in pos.values()) + 0.6
+    for x, k in enumerate(kinds): ax.text(x, top, k.strip('_'), ha='center', weight='bold')
+    ax.set_xlim(-0.6, len(kinds) - 0.4); ax.set_ylim(-top, top + 0.6); ax.axis('off')
+    return ax.figure
 
 # %% ../nbs/16_scale.ipynb #f862b14e
 def ray_module():
