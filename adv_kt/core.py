@@ -12,7 +12,7 @@ from fastcore.script import Param, anno_parser, store_true
 
 # %% auto #0
 __all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'atomic_write', 'remove_stale_parts', 'cli_parser', 'run_command',
-           'run_cli', 'usable_cpus', 'free_cores', 'compute_threads', 'free_core_threads']
+           'run_cli', 'usable_cpus', 'free_cores', 'compute_threads', 'forget_free_cores', 'free_core_threads']
 
 # %% ../nbs/92_core.ipynb #a49379d1
 _OWNER = f"{socket.gethostname()}-{os.getpid()}"      # who writes a temporary file: host and process
@@ -154,13 +154,19 @@ def compute_threads()->int:
 
 _CHOICE = dict(at=-1e9, n=None)
 
+def forget_free_cores():
+    "Make the next `free_core_threads` measure the free cores again (e.g. after the machine's load changed)."
+    _CHOICE.update(at=-1e9, n=None)
+
 @contextlib.contextmanager
 def free_core_threads(every:float=30.0):   # re-measure the free cores at most this often (seconds)
     "Run the block with torch's intra-op threads set to `compute_threads()`; restore the count afterwards."
     import torch
-    if os.environ.get('ADV_KT_THREADS') or time.monotonic() - _CHOICE['at'] > every:
-        _CHOICE.update(at=time.monotonic(), n=compute_threads())
+    if os.environ.get('ADV_KT_THREADS', '').strip(): n = compute_threads()     # fixed: never remembered
+    else:
+        if time.monotonic() - _CHOICE['at'] > every: _CHOICE.update(at=time.monotonic(), n=compute_threads())
+        n = _CHOICE['n']
     before = torch.get_num_threads()
-    torch.set_num_threads(_CHOICE['n'])
-    try: yield _CHOICE['n']
+    torch.set_num_threads(n)
+    try: yield n
     finally: torch.set_num_threads(before)

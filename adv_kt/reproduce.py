@@ -143,7 +143,7 @@ def _start_report(p:Preset, out:Path)->list:
 # %% ../nbs/13_reproduce.ipynb #fea94fb5
 def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path, cache, progress:bool)->list:
     "Run one image experiment; write its CSV and JSON tables and its figures; return its report section."
-    rows = run(p, cache=cache, progress=progress)
+    rows = run(p, cache=cache, attacks=attacks, progress=progress)
     write_csv(rows, out/f'{part}.csv')
     _atomic_text(out/f'{part}.json', json.dumps(_experiment_json(rows, attacks), indent=1))
     md = [f'## {title}\n']
@@ -226,6 +226,7 @@ def adv_kt_reproduce(
                   nargs='?', const='local')=None,
     )->int:                                   # exit status: 0, or 2 after a one-line error
     "Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021)."
+    from adv_kt.scale import ray_module, JobFailed     # (adv_kt.scale imports this module)
     for flag, v in (('--out', out), ('--cache', cache), ('--sources', sources), ('--ray', ray)):
         if v is not None and not v.strip():
             print(f"adv_kt_reproduce: error: {flag}: must not be empty", file=sys.stderr); return 2
@@ -236,11 +237,9 @@ def adv_kt_reproduce(
         p = get_preset(preset)
         extra = ('model_selection',) if zoo else ()
         parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
-        if ray is not None:
-            from .scale import ray_module
-            ray_module()                          # Ray missing: a one-line error saying how to install it
+        if ray is not None: ray_module()          # Ray missing: a one-line error saying how to install it
         report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray)
-    except (ValueError, OSError, ImportError) as e:
+    except (ValueError, OSError, ImportError, JobFailed) as e:
         print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
         return 2
     print(f"report: {report}")

@@ -5,7 +5,7 @@
 # %% ../nbs/16_scale.ipynb #a76da7a3
 from __future__ import annotations
 import os, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 from tqdm import tqdm
@@ -15,10 +15,11 @@ from .reproduce import PARTS, ALL_PARTS, EXPERIMENT_PARTS, synthetic_network
 from .synthetic import make_rbf_data
 from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir
+from .core import compute_threads, free_core_threads
 
 # %% auto #0
-__all__ = ['COLUMNS', 'GPU_SHARES', 'PER_CLASS', 'Job', 'plan', 'plot_graph', 'ray_module', 'gpu_share', 'run_ray', 'run_on_ray',
-           'forward_flops', 'work']
+__all__ = ['COLUMNS', 'GPU_SHARES', 'PER_CLASS', 'Job', 'plan', 'plot_graph', 'ray_module', 'gpu_share', 'JobFailed', 'run_ray',
+           'run_local', 'run_on_ray', 'forward_flops', 'work']
 
 # %% ../nbs/16_scale.ipynb #5f769a24
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ def _exp2(p, seed, overlap, attacks, cache=None): knowledge_to_adv_rows(p, seed,
 def _synthetic(m, epochs, cache=None): synthetic_network(m, epochs, *_rbf(), cache)
 def _rbf(): d = make_rbf_data(seed=0); return d.X, d.Y
 
-def _examples(p, seed, kind, cache=None):
-    return zoo_reference_examples(reference_model(p, p.reference_arch, p.zoo_target, seed, cache),
-                                  zoo_sample(p)[0], p, seed, kind)
+def _examples(p, seed, kind, cache=None):     # on the CPU: any worker (or the driver) can read them
+    ex = zoo_reference_examples(reference_model(p, p.reference_arch, p.zoo_target, seed, cache),
+                                zoo_sample(p)[0], p, seed, kind)
+    return replace(ex, batches=[tuple(None if t is None else t.cpu() for t in b) for b in ex.batches])
 
 def _score(p, seed, member, kind, reference_adv, cache=None):
     ref = reference_model(p, p.reference_arch, p.zoo_target, seed, cache)
@@ -60,18 +62,17 @@ def _score(p, seed, member, kind, reference_adv, cache=None):
 # %% ../nbs/16_scale.ipynb #ecfeb1ff
 def _models(p:Preset, seed:int, add)->tuple:
     "Adders of training jobs: (reference job name, source job name, transfer job name) for one seed."
+    cs = lambda classes: 'all' if classes is None else ''.join(map(str, classes))
     def ref(arch, classes):
-        c = 'all' if classes is None else ''.join(map(str, classes))
-        return add(Job(f"seed {seed}: reference {arch} {c}", _reference, dict(p=p, arch=arch, classes=classes,
-                       seed=seed), arch=arch, width=p.width(arch)))
-    def src(arch, classes, width, es):
-        c = 'all' if classes is None else ''.join(map(str, classes))
-        return add(Job(f"seed {seed}: source {arch} w{width:g} e{es:g} {c}", _source, dict(
+        return add(Job(f"seed {seed}: reference {arch} {cs(classes)}", _reference, dict(
+            p=p, arch=arch, classes=classes, seed=seed), arch=arch, width=p.width(arch)))
+    def src(arch, classes, width, es):       # named by the epochs trained: equal work, one job
+        ep = max(1, round(p.source_recipe(arch)[0].epochs * es))
+        return add(Job(f"seed {seed}: source {arch} w{width:g} {ep}ep {cs(classes)}", _source, dict(
             p=p, arch=arch, classes=classes, seed=seed, width=width, epoch_scale=es), arch=arch, width=width))
     def kt(arch, classes, width, es, target):
         s = src(arch, classes, width, es)
-        t = 'all' if target is None else ''.join(map(str, target))
-        return add(Job(s.replace(': source', ': transfer') + f" -> {t}", _transfer, dict(
+        return add(Job(s.replace(': source', ': transfer') + f" -> {cs(target)}", _transfer, dict(
             p=p, arch=arch, classes=classes, seed=seed, width=width, epoch_scale=es, target_classes=target),
             deps=(s,), arch=arch, width=width))
     return ref, src, kt
@@ -82,10 +83,11 @@ def _zoo_jobs(p:Preset, seed:int, add, ref, kt):
     ra, rw = p.reference_arch, p.width(p.reference_arch)
     adv = {k: add(Job(f"seed {seed}: zoo reference examples {k}", _examples, dict(p=p, seed=seed, kind=k),
                       deps=(r,), arch=ra, width=rw)) for k in ('fgsm', 'pgd')}
-    for m in zoo_members(p):
+    for m in zoo_members(p):               # named by the model scored: two members, one checkpoint, one job
         t = kt(m.arch, m.classes, m.width(p), m.epoch_scale, p.zoo_target)
+        model = t.split(': transfer ', 1)[1].rsplit(' -> ', 1)[0]
         for k in ('fgsm', 'pgd'):
-            add(Job(f"seed {seed}: zoo scores {k} {m.name}", _score, dict(p=p, seed=seed, member=m, kind=k),
+            add(Job(f"seed {seed}: zoo scores {k} {model}", _score, dict(p=p, seed=seed, member=m, kind=k),
                     deps=(r, t, adv[k]), inputs=dict(reference_adv=adv[k]), arch=m.arch, width=m.width(p)))
 
 # %% ../nbs/16_scale.ipynb #3c1daebf
@@ -158,9 +160,13 @@ def ray_module():
 GPU_SHARES = dict(mlp=0.1, lenet=0.1, alexnet=0.25, resnet18=0.5, resnet50=1.0)  # of one GPU, at full width
 
 def gpu_share(job:Job, shares:dict|None=None)->float:
-    "The fraction of a GPU a job asks for: its network's share at full width x width^2 (compute), 0.1 to 1."
+    "A job's fraction of a GPU: its networks' largest share at full width x width^2 (compute), 0.1 to 1."
     if job.arch is None: return 0.0
-    s = (shares or GPU_SHARES).get(job.arch, 1.0) * min(1.0, job.width) ** 2
+    one = lambda a, w: (shares or GPU_SHARES).get(a, 1.0) * min(1.0, w) ** 2
+    s = one(job.arch, job.width)
+    if job.fn in (_exp1, _score, _examples):      # these also attack or run the reference model
+        p = job.kwargs['p']
+        s = max(s, one(p.reference_arch, p.width(p.reference_arch)))
     return round(min(1.0, max(0.1, s)), 2)
 
 # %% ../nbs/16_scale.ipynb #fdd960e1
@@ -168,12 +174,14 @@ def _execute(fn, kwargs:dict, cache:str, threads:int, inputs:dict, *deps):
     "Run one job in a Ray worker; `deps` are the results of the jobs it waits for, in `Job.deps` order."
     os.environ['ADV_KT_THREADS'] = str(threads)
     got = {arg: deps[i] for arg, i in inputs.items()}
-    return fn(**kwargs, **got, cache=cache)
+    with free_core_threads(): return fn(**kwargs, **got, cache=cache)
+
+_ENV = ('ADV_KT_DATA', 'ADV_KT_SOURCES', 'ADV_KT_CACHE')   # settings every worker needs, on any node
 
 def _submit(ray, jobs, cache, threads, gpus, shares, max_retries)->dict:
     task, refs = ray.remote(_execute), {}
     for j in jobs:
-        opts = dict(name=j.name, num_cpus=1, max_retries=max_retries,
+        opts = dict(name=j.name, num_cpus=threads, max_retries=max_retries,
                     num_gpus=gpu_share(j, shares) if gpus else 0)
         idx = {arg: j.deps.index(d) for arg, d in j.inputs.items()}
         deps = [refs[d] for d in j.deps]
@@ -181,6 +189,24 @@ def _submit(ray, jobs, cache, threads, gpus, shares, max_retries)->dict:
     return refs
 
 # %% ../nbs/16_scale.ipynb #2647deff
+class JobFailed(RuntimeError):
+    "A job of the graph raised (the job's name and error in the message, the error as the cause)."
+
+def _wait_all(ray, refs:dict, progress:bool):
+    "Wait for every task; on the first failure cancel the rest and raise, naming the job."
+    name = {r: n for n, r in refs.items()}
+    todo, bar = list(refs.values()), tqdm(total=len(refs), desc='Ray jobs', disable=not progress)
+    try:
+        while todo:
+            done, todo = ray.wait(todo, num_returns=1)
+            try: ray.get(done[0])
+            except Exception as e:
+                for r in todo: ray.cancel(r)
+                raise JobFailed(f"job {name[done[0]]!r} failed: {e}") from e
+            bar.update(); bar.set_postfix_str(name[done[0]][:40])
+    finally: bar.close()
+
+# %% ../nbs/16_scale.ipynb #167c9661
 def run_ray(jobs:list,               # from `plan`
             cache=None,              # the shared cache folder (every node must see it at this path)
             address:str|None=None,   # None or 'local': a new local Ray instance; else 'auto', 'ray://...'
@@ -191,26 +217,31 @@ def run_ray(jobs:list,               # from `plan`
            )->float:                 # seconds
     "Run every job as a Ray task, each after the tasks it depends on; raise on the first job that fails."
     ray, t0 = ray_module(), time.time()
+    threads = compute_threads() if os.environ.get('ADV_KT_THREADS') else 1   # per task, as many CPUs
     started = not ray.is_initialized()
     if started:
         local = address in (None, 'local')
-        ray.init(address=None if local else address, num_cpus=num_cpus if local else None,
-                 include_dashboard=False, log_to_driver=False)
+        env = {k: os.environ[k] for k in _ENV if os.environ.get(k)}
+        ray.init(address='local' if local else address, num_cpus=num_cpus if local else None,
+                 include_dashboard=False, log_to_driver=False, runtime_env=dict(env_vars=env))
     try:
         gpus = ray.cluster_resources().get('GPU', 0) > 0
-        threads = int(os.environ.get('ADV_KT_THREADS') or 1)
         refs = _submit(ray, jobs, str(cache_dir(cache)), threads, gpus, shares, max_retries)
-        name = {r: n for n, r in refs.items()}
-        todo, bar = list(refs.values()), tqdm(total=len(refs), desc='Ray jobs', disable=not progress)
-        while todo:
-            done, todo = ray.wait(todo, num_returns=1)
-            try: ray.get(done[0])
-            except Exception as e: raise RuntimeError(f"job {name[done[0]]!r} failed: {e}") from e
-            bar.update(); bar.set_postfix_str(name[done[0]][:40])
-        bar.close()
+        _wait_all(ray, refs, progress)
     finally:
         if started: ray.shutdown()
     return time.time() - t0
+
+# %% ../nbs/16_scale.ipynb #68f8bddc
+def run_local(jobs:list, cache=None, progress:bool=True)->dict:
+    "Run the jobs one after another in this process (dependencies first, as `plan` orders them)."
+    out = {}
+    for j in tqdm(jobs, desc='jobs', disable=not progress):
+        missing = [d for d in j.deps if d not in out]
+        if missing: raise ValueError(f"job {j.name!r} comes before its dependencies {missing}")
+        with free_core_threads():
+            out[j.name] = j.fn(**j.kwargs, **{a: out[d] for a, d in j.inputs.items()}, cache=cache)
+    return out
 
 # %% ../nbs/16_scale.ipynb #6cc74b54
 def _cache_files(cache)->set:

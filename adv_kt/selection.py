@@ -281,15 +281,18 @@ def _fresh_attack(attack, seed):
 @dataclass
 class AdvExamples:
     "Adversarial examples of one model on fixed batches, made once and replayed by `replay_attack`."
-    attack:str     # description of the attack that made them
-    batches:list   # [(x, x_adv, clean outputs)] per batch, in order
+    attack:str       # description of the attack that made them
+    seed:int         # the seed `score_sources` was given (the examples' own generator: seed + 1)
+    batch_size:int   # batches of this many inputs, in order
+    batches:list     # [(x, x_adv, clean outputs)] per batch
 
     def find(self, x:Tensor, hint:int)->tuple|None:
-        "(x_adv, clean) of the stored batch equal to `x` (tried first at position `hint`), else None."
+        "(x_adv, clean) of the stored batch equal to `x` (tried first at `hint`), on x's device; else None."
         n = len(self.batches)
         for j in ([hint] if hint < n else []) + [j for j in range(n) if j != hint]:
             xb, xa, clean = self.batches[j]
-            if xb.shape == x.shape and xb.device == x.device and torch.equal(xb, x): return xa, clean
+            if xb.shape == x.shape and torch.equal(xb.to(x.device), x):
+                return xa.to(x.device), None if clean is None else clean.to(x.device)
         return None
 
 def reference_examples(reference:nn.Module, x:Tensor, attack=None, seed:int=0,
@@ -301,8 +304,10 @@ def reference_examples(reference:nn.Module, x:Tensor, attack=None, seed:int=0,
         xb = x[i:i + batch_size].to(dev)
         if isinstance(atk, Attack): xa, clean = atk.perturb(reference, xb)
         else: xa, clean = atk(reference, xb), None
-        out.append((xb, xa.detach(), None if clean is None else clean.detach()))
-    return AdvExamples(getattr(atk, 'name', None) or getattr(atk, '__name__', 'custom attack'), out)
+        out.append((xb.detach().clone(), xa.detach(), None if clean is None else clean.detach()))
+    return AdvExamples(_describe(atk), seed, batch_size, out)
+
+def _describe(atk)->str: return getattr(atk, 'name', None) or getattr(atk, '__name__', 'custom attack')
 
 # %% ../nbs/08_selection.ipynb #aeaa1285
 class replay_attack:
@@ -312,7 +317,10 @@ class replay_attack:
         self.name = getattr(attack, 'name', None)
     def perturb(self, model:nn.Module, x:Tensor)->tuple:
         "(x_adv, clean outputs) of `model` on `x`, as `Attack.perturb` returns them."
-        if model is self.model and (hit := self.examples.find(x, self.cursor)) is not None:
+        if model is self.model:
+            if (hit := self.examples.find(x, self.cursor)) is None:
+                raise ValueError(f"reference_adv: holds no batch equal to this one ({len(x)} inputs); "
+                                 "make it from the same inputs and batch size (`reference_examples`)")
             self.cursor += 1
             xa, clean = hit
             if clean is None:
@@ -403,11 +411,18 @@ def _gradient_scores(res, i, name, model, reference, x, y, grad, atk, convention
 
 def _info(x, y, k, ref_out, attack, seed, grad, convention, correct_only, ref_seconds)->dict:
     "What `SourceScores.info` records: sample, reference accuracy, attack, convention, seconds of the reuse."
-    a, ok = _fresh_attack(attack, seed), ref_out.argmax(1) == y
-    desc = getattr(a, 'name', None) or getattr(a, '__name__', 'custom attack')
+    desc, ok = _describe(_fresh_attack(attack, seed)), ref_out.argmax(1) == y
     return dict(n_target=len(x), n_correct=int(ok.sum()), classes=k, attack=desc if grad else None,
                 reference_accuracy=ok.double().mean().item(), convention=convention,
                 correct_only=correct_only, seed=seed, reference_attack_seconds=ref_seconds)
+
+def _check_examples(ex, attack, seed, batch_size):
+    "Reference examples passed in must come from this attack, seed and batch size."
+    if ex is None: return
+    want = (_describe(_fresh_attack(attack, seed)), seed, batch_size)
+    if (ex.attack, ex.seed, ex.batch_size) != want:
+        raise ValueError(f"reference_adv: made with (attack, seed, batch_size) = "
+                         f"{(ex.attack, ex.seed, ex.batch_size)}, this call uses {want}")
 
 # %% ../nbs/08_selection.ipynb #282266b8
 def score_sources(reference:nn.Module,   # the target-domain model f_T (trained on the target task)
@@ -433,11 +448,11 @@ def score_sources(reference:nn.Module,   # the target-domain model f_T (trained 
     timed, n = [s.name for s in grad] + (['forward'] if fwd else []) + [s.name for s in fwd], len(named)
     res = SourceScores(list(named), {c: [None] * n for s in grad + fwd for c in s.cols},
                        {s: [None] * n for s in timed}, [None] * n if grad else [])
-    t0 = time.perf_counter()
-    if grad and reuse and reference_adv is None:
-        reference_adv = reference_examples(reference, x, attack, seed, batch_size)
+    t0, made = time.perf_counter(), bool(grad and reuse and reference_adv is None)
+    if made: reference_adv = reference_examples(reference, x, attack, seed, batch_size)
+    _check_examples(reference_adv, attack, seed, batch_size)
     res.info = _info(x, y, k, ref_out, attack, seed, grad, convention, correct_only,
-                     time.perf_counter() - t0 if reference_adv is not None else None)
+                     time.perf_counter() - t0 if made else None)
     def atk():
         a = _fresh_attack(attack, seed)
         return a if reference_adv is None else replay_attack(a, reference, reference_adv)

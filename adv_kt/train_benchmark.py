@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from .data import ImageData, Batches
 from .models import get_model, canonical_arch
 from fastcore.script import Param
-from .core import positive_int, nonnegative_int, positive_float, run_cli, run_command
+from .core import positive_int, nonnegative_int, positive_float, run_cli, run_command, forget_free_cores
 
 # %% ../nbs/91_train_benchmark.ipynb #40113d91
 class PerSampleDataset(Dataset):
@@ -157,6 +157,7 @@ def reproduction_slice(threads:int|None=None,  # ADV_KT_THREADS for the slice (N
     from .experiments import get_preset, source_model, transfer_model
     p, old = get_preset(preset), os.environ.pop('ADV_KT_THREADS', None)
     if threads is not None: os.environ['ADV_KT_THREADS'] = str(threads)
+    forget_free_cores()                         # measure the load of now, not of an earlier job
     try:
         with tempfile.TemporaryDirectory() as cache:
             t = time.perf_counter()

@@ -364,7 +364,9 @@ def reuse_cost(preset:str|Preset='digits', seed:int=0, kind:str='pgd', cache=Non
                           seed=seed, reuse=reuse)
         out[reuse] = (time.perf_counter() - t, s)
     (t0, s0), (t1, s1) = out[False], out[True]
-    diff = {c: max(abs(a - b) for a, b in zip(s0.values[c], s1.values[c])) for c in s0.values}
+    pairs = {c: [(a, b) for a, b in zip(s0.values[c], s1.values[c]) if a is not None and b is not None]
+             for c in s0.values}                                   # candidates scored both times
     return dict(candidates=len(models), seconds_before=t0 / len(models), seconds_after=t1 / len(models),
-                reference_attack_seconds=s1.info['reference_attack_seconds'], max_abs_change=diff,
-                kendall={c: kendall(s0.values[c], s1.values[c]) for c in s0.values})
+                reference_attack_seconds=s1.info['reference_attack_seconds'],
+                max_abs_change={c: max(abs(a - b) for a, b in v) for c, v in pairs.items() if v},
+                kendall={c: kendall(*zip(*v)) for c, v in pairs.items() if len(v) > 1})
