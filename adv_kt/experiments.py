@@ -68,6 +68,11 @@ class Preset:
 
 # %% ../nbs/09_experiments.ipynb #6e7cf3bd
 @patch
+def source_epochs(self:Preset, arch:str, scale:float=1.0)->int:
+    "Epochs of a source of `arch` trained for `scale` x its recipe's epochs (rounded, at least 1)."
+    return max(1, round(self.source_recipe(arch)[0].epochs * scale))
+
+@patch
 def to_dict(self:Preset)->dict:
     "The preset as JSON-ready values (written next to every result as preset.json)."
     d = asdict(self)
@@ -258,7 +263,7 @@ def source_model(p:Preset, arch:str, classes=None, seed:int=0, cache=None,
                 )->'FitResult':
     "A source model of preset `p` (cached): `source_cfg` with `arch`'s recipe, on `p.source_n_train` images."
     cfg, std = p.source_recipe(arch)
-    if epoch_scale != 1: cfg = replace(cfg, epochs=max(1, round(cfg.epochs * epoch_scale)))
+    if epoch_scale != 1: cfg = replace(cfg, epochs=p.source_epochs(arch, epoch_scale))
     return train_source(p.source, arch, classes, width=p.width(arch) if width is None else width,
                         cfg=replace(cfg, seed=seed), cache=cache, download=p.download,
                         n_train=p.source_n_train, standardize=std)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_scale.ipynb #a76da7a3
 from __future__ import annotations
-import os, time, warnings
+import functools, os, time, warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -15,6 +15,7 @@ from .reproduce import PARTS, ALL_PARTS, EXPERIMENT_PARTS, synthetic_network
 from .synthetic import make_rbf_data
 from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir
+from .data import dataset_info
 from .core import compute_threads, free_core_threads
 
 # %% auto #0
@@ -25,7 +26,7 @@ __all__ = ['COLUMNS', 'GPU_SHARES', 'PER_CLASS', 'Job', 'plan', 'plot_graph', 'r
 @dataclass(frozen=True)
 class Job:
     "One training, transfer or measurement: `fn(**kwargs, cache=...)`, after the jobs named in `deps`."
-    name:str                  # unique, says what is computed: 'seed 0: source lenet w1 e1 all'
+    name:str                  # unique, says what is computed: 'seed 0: source lenet w1 10ep all'
     fn:Callable               # a module-level function (workers import it by name)
     kwargs:dict               # its arguments (small, picklable: presets, names, numbers)
     deps:tuple=()             # names of the jobs it reads from the cache
@@ -67,7 +68,7 @@ def _models(p:Preset, seed:int, add)->tuple:
         return add(Job(f"seed {seed}: reference {arch} {cs(classes)}", _reference, dict(
             p=p, arch=arch, classes=classes, seed=seed), arch=arch, width=p.width(arch)))
     def src(arch, classes, width, es):       # named by the epochs trained: equal work, one job
-        ep = max(1, round(p.source_recipe(arch)[0].epochs * es))
+        ep = p.source_epochs(arch, es)
         return add(Job(f"seed {seed}: source {arch} w{width:g} {ep}ep {cs(classes)}", _source, dict(
             p=p, arch=arch, classes=classes, seed=seed, width=width, epoch_scale=es), arch=arch, width=width))
     def kt(arch, classes, width, es, target):
@@ -282,8 +283,8 @@ def _job_flops(p:Preset, j:Job, F)->float:
     k, a, ref = j.kwargs, j.arch, F(p.reference_arch, p.width(p.reference_arch))
     steps = lambda kind, exp1=True: 1 if kind == 'fgsm' else p.exp1_pgd_steps if exp1 else p.pgd_steps
     if j.fn is _source:
-        ep = max(1, round(p.source_recipe(a)[0].epochs * k['epoch_scale']))
-        return 3 * ep * _images(p.source, k['classes'], 'train', p.source_n_train) * F(a, k['width'])
+        n = _images(p.source, k['classes'], 'train', p.source_n_train)
+        return 3 * p.source_epochs(a, k['epoch_scale']) * n * F(a, k['width'])
     if j.fn is _reference:
         ep = p.recipe(a, p.reference_cfg)[0].epochs
         return 3 * ep * _images(p.target, k['classes'], 'train', p.target_n_train) * F(a, j.width)
@@ -305,12 +306,7 @@ def _job_flops(p:Preset, j:Job, F)->float:
 def work(preset:str|Preset, parts:tuple|None=None)->dict:
     "Estimated FLOPs of a preset's job graph, by job function."
     p = get_preset(preset)
-    memo = {}
-    def F(arch, width):
-        key = (arch, width)
-        channels = 3 if p.source in ('cifar10', 'stl10') else 1
-        if key not in memo: memo[key] = forward_flops(arch, width, channels)
-        return memo[key]
+    F = functools.cache(lambda arch, width: forward_flops(arch, width, dataset_info(p.source).channels))
     out = {}
     for j in plan(p, parts):
         name = j.fn.__name__.strip('_')

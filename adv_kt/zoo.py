@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_model_selection.ipynb #3c58ce00
 from __future__ import annotations
-import time
+import functools, time
 from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
@@ -35,7 +35,7 @@ class ZooMember:
 
     def width(self, preset:Preset)->float: return preset.width(self.arch) * self.width_scale
     def epochs(self, preset:Preset)->int:
-        return max(1, round(preset.source_recipe(self.arch)[0].epochs * self.epoch_scale))
+        return preset.source_epochs(self.arch, self.epoch_scale)
     @property
     def name(self)->str:
         parts = [self.arch]
@@ -172,14 +172,14 @@ def score_zoo(reference,                  # FitResult of the target-domain refer
               progress:bool=True,
              )->SourceScores:
     "All scores of all members: alphas with FGSM and with PGD (experiment 1's steps), and the baselines."
-    memo = {}
-    def examples(kind):                   # the reference is attacked once per pass, and only if needed
-        return lambda: memo.get(kind) or memo.setdefault(kind, zoo_reference_examples(reference, x, preset,
-                                                                                       seed, kind))
+    @functools.cache                      # the reference is attacked once per pass, and only if needed
+    def examples(kind): return zoo_reference_examples(reference, x, preset, seed, kind)
     fg, pg = [], []
     for name, src in tqdm(sources.items(), desc='scoring', disable=not progress):
-        fg.append(score_member(reference, name, src, x, y, preset, seed, 'fgsm', cache, examples('fgsm')))
-        pg.append(score_member(reference, name, src, x, y, preset, seed, 'pgd', cache, examples('pgd')))
+        fg.append(score_member(reference, name, src, x, y, preset, seed, 'fgsm', cache,
+                               lambda: examples('fgsm')))
+        pg.append(score_member(reference, name, src, x, y, preset, seed, 'pgd', cache,
+                               lambda: examples('pgd')))
     return join_columns(merge_scores(fg), with_suffix(merge_scores(pg), f'(PGD-{preset.exp1_pgd_steps})'))
 
 # %% ../nbs/12_model_selection.ipynb #f9c5b679
