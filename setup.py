@@ -14,7 +14,8 @@ licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache S
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
 lic = licenses[cfg['license'].lower()]
 
-# torch is a run-time requirement pinned exactly (the CPU wheel on our machines); it is never a build requirement.
+# torch is a run-time requirement given as a range (a user keeps their own CUDA build; CI pins it in
+# tools/constraints.txt); it is never a build requirement.
 requirements = shlex.split(cfg.get('requirements', '')) + shlex.split(cfg.get('torch_requirement', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 ray_requirements = shlex.split(cfg.get('ray_requirements', ''))

@@ -11,8 +11,8 @@ from fastcore.script import Param, anno_parser, store_true
 from fastcore.script import Param, anno_parser, store_true
 
 # %% auto #0
-__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'atomic_write', 'remove_stale_parts', 'cli_parser', 'run_command',
-           'run_cli', 'usable_cpus', 'free_cores', 'compute_threads', 'forget_free_cores', 'free_core_threads']
+__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'DEFAULT_THREADS', 'atomic_write', 'remove_stale_parts',
+           'cli_parser', 'run_command', 'run_cli', 'usable_cpus', 'job_threads', 'fixed_threads']
 
 # %% ../nbs/92_core.ipynb #a49379d1
 _OWNER = f"{socket.gethostname()}-{os.getpid()}"      # who writes a temporary file: host and process
@@ -115,58 +115,27 @@ def run_cli(prog:str,               # the command's name, for the message
     return 0
 
 # %% ../nbs/92_core.ipynb #e8ca53c0
-def _cpu_ticks(cpus)->dict:
-    "cpu index -> (idle ticks, total ticks), from /proc/stat."
-    out = {}
-    with open('/proc/stat') as f:
-        for line in f:
-            name, *v = line.split()
-            if name.startswith('cpu') and name[3:].isdigit() and int(name[3:]) in cpus:
-                v = [int(t) for t in v[:8]]
-                out[int(name[3:])] = (v[3] + v[4], sum(v))
-    return out
-
 def usable_cpus()->set:
     "The CPU indices this process may run on."
     if hasattr(os, 'sched_getaffinity'): return set(os.sched_getaffinity(0))
     return set(range(os.cpu_count() or 1))
 
-def free_cores(interval:float=0.25, # seconds to watch
-              )->float:             # idle cores among those this process may use (0 to their count)
-    "How many of this process's usable cores other processes left idle during `interval` seconds."
-    cpus = usable_cpus()
-    try:
-        a = _cpu_ticks(cpus); time.sleep(interval); b = _cpu_ticks(cpus)
-    except OSError:                              # no /proc (not Linux): the load average instead
-        return max(0.0, len(cpus) - os.getloadavg()[0])
-    idle = [(b[c][0] - a[c][0]) / max(1, b[c][1] - a[c][1]) for c in b if c in a]
-    return float(sum(idle)) if idle else float(len(cpus))
-
 # %% ../nbs/92_core.ipynb #a82c9ee5
-def compute_threads()->int:
-    "Threads for the next training or measurement: `$ADV_KT_THREADS` if set, else the free cores (>= 1)."
+DEFAULT_THREADS = 1   # torch threads of every training and measurement (fixed: results must not follow the load)
+
+def job_threads()->int:
+    "Torch threads of every training and measurement: `$ADV_KT_THREADS` if set, else `DEFAULT_THREADS`."
     env = os.environ.get('ADV_KT_THREADS', '').strip()
-    if env:
-        if not (env.isdigit() and int(env) >= 1):
-            raise ValueError(f"ADV_KT_THREADS must be a positive integer, got {env!r}")
-        return int(env)
-    return max(1, min(len(usable_cpus()), int(free_cores() + 0.5)))
-
-_CHOICE = dict(at=-1e9, n=None)
-
-def forget_free_cores():
-    "Make the next `free_core_threads` measure the free cores again (e.g. after the machine's load changed)."
-    _CHOICE.update(at=-1e9, n=None)
+    if not env: return DEFAULT_THREADS
+    if not (env.isdigit() and int(env) >= 1):
+        raise ValueError(f"ADV_KT_THREADS must be a positive integer, got {env!r}")
+    return int(env)
 
 @contextlib.contextmanager
-def free_core_threads(every:float=30.0):   # re-measure the free cores at most this often (seconds)
-    "Run the block with torch's intra-op threads set to `compute_threads()`; restore the count afterwards."
+def fixed_threads():
+    "Run the block on `job_threads()` torch threads; restore the count afterwards."
     import torch
-    if os.environ.get('ADV_KT_THREADS', '').strip(): n = compute_threads()     # fixed: never remembered
-    else:
-        if time.monotonic() - _CHOICE['at'] > every: _CHOICE.update(at=time.monotonic(), n=compute_threads())
-        n = _CHOICE['n']
-    before = torch.get_num_threads()
+    n, before = job_threads(), torch.get_num_threads()
     torch.set_num_threads(n)
     try: yield n
     finally: torch.set_num_threads(before)

@@ -473,14 +473,21 @@ class Batches:
         n = len(self.data)
         return n // self.bs if self.drop_last else -(-n // self.bs)
 
+    def _resident(self)->tuple:
+        "The split's uint8 images and labels on `device`, copied there once (on the CPU: the tensors themselves)."
+        if getattr(self, '_on', None) is None:
+            self._on = (self.data.images.to(self.device), self.data.labels.to(self.device))
+        return self._on
+
     def __iter__(self)->Iterator[tuple]:
-        n = len(self.data)
+        n, (images, labels) = len(self.data), self._resident()
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        order = order.to(self.device)                       # one copy per epoch, not one per batch
         for i in range(len(self)):
             idx = order[i * self.bs:(i + 1) * self.bs]
-            x = self.data.images.index_select(0, idx).to(self.device, non_blocking=True)
+            x = images.index_select(0, idx)
             if self.augment: x = augment(x, flip=self.data.flip, generator=self.generator)
-            yield normalize(x), self.data.labels.index_select(0, idx).to(self.device, non_blocking=True)
+            yield normalize(x), labels.index_select(0, idx)
 
 # %% ../nbs/03_data.ipynb #32521613
 def split_valid(data:ImageData,      # a training split

@@ -13,18 +13,20 @@ from tqdm import tqdm
 from fastcore.basics import patch
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
-from .core import atomic_write, free_core_threads
+from .core import atomic_write, fixed_threads, job_threads
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
 from .stats import correlations, pearson
 from .models import ARCHS, paper_archs
-from .train import TrainConfig, train_source, knowledge_transfer, cache_dir, cache_key, accuracy
+from .train import (TrainConfig, TrainingDiverged, train_source, knowledge_transfer, cache_dir,
+                          cache_key, accuracy)
 
 # %% auto #0
-__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'Preset', 'overlap_sources',
-           'paper_exp2_sources', 'get_preset', 'default_preset', 'result_digest', 'cached_json', 'make_attack',
-           'eval_data', 'alpha_rows', 'source_model', 'reference_model', 'transfer_model', 'adv_to_knowledge_rows',
-           'run_adv_to_knowledge', 'knowledge_to_adv_rows', 'run_knowledge_to_adv', 'summarize', 'correlate',
-           'learned_note', 'display_name', 'paper_table', 'correlation_table', 'plot_experiment']
+__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'EXPERIMENT_PARTS', 'PARTS',
+           'ALL_PARTS', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset', 'default_preset',
+           'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'source_model', 'reference_model',
+           'transfer_model', 'adv_to_knowledge_rows', 'run_adv_to_knowledge', 'knowledge_to_adv_rows',
+           'run_knowledge_to_adv', 'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table',
+           'correlation_table', 'plot_experiment']
 
 # %% ../nbs/09_experiments.ipynb #f6836acc
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ def cached_json(spec:dict,  # JSON-serialisable description of the measurement
                 cache=None, # cache folder (see `adv_kt.train.cache_dir`)
                ):
     "The stored result of `spec` if there is an intact one, else `fn()`, stored atomically with its digest."
+    spec = {**spec, 'threads': job_threads()}            # results at another thread count are other results
     key = cache_key(spec)
     path = cache_dir(cache)/'measurements'/f"{spec.get('kind', 'm')}-{key[:20]}.json"
     path.parent.mkdir(exist_ok=True)
@@ -215,7 +218,7 @@ def cached_json(spec:dict,  # JSON-serialisable description of the measurement
         try: return _read_measurement(path, key)
         except (OSError, ValueError) as e:
             warnings.warn(f"ignoring unusable measurement {path} ({e}); measuring again")
-    with free_core_threads(): res = fn()                  # on the cores free now (adv_kt.core)
+    with fixed_threads(): res = fn()                      # always the same thread count (adv_kt.core)
     _write_json_atomic(dict(key=key, spec=spec, result=res, digest=result_digest(res)), path)
     return res
 
@@ -282,8 +285,15 @@ def transfer_model(p:Preset, source, classes=None, seed:int=0, cache=None)->'Fit
 def _base_row(p:Preset, src, kt, ref)->dict:
     "What every row carries: knowledge transfer, the source's and reference's own-task accuracy, the flag."
     return dict(knowledge_transfer=100 * kt.accuracy, source_acc=100 * src.accuracy,
-                source_learned=bool(100 * src.accuracy >= p.min_source_acc), min_source_acc=p.min_source_acc,
-                reference_acc=100 * ref.accuracy)
+                source_learned=bool(100 * src.accuracy >= p.min_source_acc), source_diverged=False,
+                min_source_acc=p.min_source_acc, reference_acc=100 * ref.accuracy)
+
+def _diverged_rows(p:Preset, base:dict, ref, attacks:tuple, err:Exception)->list:
+    "The rows of a source whose training or transfer diverged: flagged as such, with no measurement."
+    flag = dict(knowledge_transfer=None, source_acc=None, source_learned=False, source_diverged=True,
+                min_source_acc=p.min_source_acc, reference_acc=100 * ref.accuracy, diverged_error=err.message)
+    return [{**base, **flag, 'attack': a, 'convention': c, **dict.fromkeys(METRICS)}
+            for a in attacks for c in CONVENTIONS]
 
 # %% ../nbs/09_experiments.ipynb #7007be7e
 def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tuple=ATTACK_NAMES,
@@ -291,10 +301,13 @@ def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tupl
     "Experiment 1's rows of one seed and source architecture: reference, source, transfer, alphas (cached)."
     x, y = data or eval_data(p)
     ref = ref or reference_model(p, p.reference_arch, None, seed, cache)
-    src = source_model(p, arch, None, seed, cache)
-    kt = transfer_model(p, src, None, seed, cache)
     base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, width=p.width(arch),
-                direction='T->S', **_base_row(p, src, kt, ref))
+                direction='T->S')
+    try:
+        src = source_model(p, arch, None, seed, cache)
+        kt = transfer_model(p, src, None, seed, cache)
+    except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)   # flagged; the others go on
+    base.update(_base_row(p, src, kt, ref))
     return [{**base, **r} for kind in attacks
             for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
 
@@ -323,10 +336,13 @@ def knowledge_to_adv_rows(p:Preset, seed:int, overlap:int, cache=None, attacks:t
     x, y = data or eval_data(p, p.exp2_target)
     tgt = tgt or reference_model(p, p.exp2_arch, p.exp2_target, seed, cache)
     classes = p.exp2_sources[overlap]
-    src = source_model(p, p.exp2_arch, classes, seed, cache)
-    kt = transfer_model(p, src, p.exp2_target, seed, cache)
     base = dict(experiment='knowledge_to_adv', preset=p.name, seed=seed, overlap=overlap,
-                source_classes=' '.join(map(str, classes)), direction='S->T', **_base_row(p, src, kt, tgt))
+                source_classes=' '.join(map(str, classes)), direction='S->T')
+    try:
+        src = source_model(p, p.exp2_arch, classes, seed, cache)
+        kt = transfer_model(p, src, p.exp2_target, seed, cache)
+    except TrainingDiverged as e: return _diverged_rows(p, base, tgt, attacks, e)
+    base.update(_base_row(p, src, kt, tgt))
     return [{**base, **r} for kind in attacks for r in alpha_rows(src, tgt, tgt, x, y, kind, p, seed, cache)]
 
 def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
@@ -351,43 +367,57 @@ METRICS = ('alpha1', 'alpha2', 'alpha12')
 
 def _key(r): return r['source'] if r['experiment'] == 'adv_to_knowledge' else r['overlap']
 def _learned(r)->bool: return bool(r.get('source_learned', True))
+def _diverged(r)->bool: return bool(r.get('source_diverged', False))
 
-def _select(rows, attack, convention, learned_only=False):
+def _select(rows, attack, convention, learned_only=False, keep_diverged=False):
+    "The rows of one attack and convention; diverged sources (no values) only with `keep_diverged`."
     return [r for r in rows if r['attack'] == attack and r['convention'] == convention
-            and (_learned(r) or not learned_only)]
+            and (_learned(r) or not learned_only) and (keep_diverged or not _diverged(r))]
 
 def summarize(rows:list, attack:str, convention:str='official')->list:
     "Per model: mean and std over seeds of knowledge transfer, own-task accuracies and the alpha metrics."
-    sel = _select(rows, attack, convention)
+    sel = _select(rows, attack, convention, keep_diverged=True)
     out = []
     for k in dict.fromkeys(_key(r) for r in sel):
         grp = [r for r in sel if _key(r) == k]
-        d = dict(model=k, n_seeds=len(grp), n_not_learned=sum(not _learned(r) for r in grp))
+        ok = [r for r in grp if not _diverged(r)]             # the values come from the runs that trained
+        d = dict(model=k, n_seeds=len(grp), n_not_learned=sum(not _learned(r) for r in ok),
+                 n_diverged=len(grp) - len(ok))
         for m in ('knowledge_transfer', 'source_acc', 'reference_acc') + METRICS + ('n_used',):
-            v = np.array([r.get(m, np.nan) for r in grp], float)
-            d[m], d[m + '_std'] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+            v = np.array([r.get(m, np.nan) for r in ok], float)
+            d[m] = float(v.mean()) if len(v) else None
+            d[m + '_std'] = (float(v.std(ddof=1)) if len(v) > 1 else 0.0) if len(v) else None
         out.append(d)
     return out
 
 # %% ../nbs/09_experiments.ipynb #aacd2e77
 def correlate(rows:list, attack:str, convention:str='official', n_boot:int=2000,
               learned_only:bool=False,  # only points whose source reached the preset's `min_source_acc`
-             )->dict:
-    "Correlation of each alpha metric with knowledge transfer, over (model, seed) points."
+             )->dict:                   # metric -> {statistic: (estimate, low, high)}, None under 3 points
+    "Correlation of each alpha metric with knowledge transfer, over (model, seed) points (diverged ones left out)."
     sel = _select(rows, attack, convention, learned_only)
+    if len(sel) < 3: return dict.fromkeys(METRICS)
     kt = [r['knowledge_transfer'] for r in sel]
     return {m: correlations([r[m] for r in sel], kt, n_boot=n_boot) for m in METRICS}
 
 def learned_note(rows:list)->str:
-    "One sentence: how many (source, seed) points rest on sources below the preset's accuracy threshold."
+    "One sentence: which (source, seed) points rest on sources below the accuracy threshold, or that diverged."
     pts = {(_key(r), r['seed']): r for r in rows}
-    bad = [r for r in pts.values() if not _learned(r)]
+    bad = [r for r in pts.values() if not _learned(r) and not _diverged(r)]
+    div = [r for r in pts.values() if _diverged(r)]
     thr = max((r.get('min_source_acc', 0.0) for r in pts.values()), default=0.0)
-    if not bad: return (f"All {len(pts)} (source, seed) points come from sources that learned their task "
-                        f"(own-task test accuracy >= {thr:g}%).")
-    which = ', '.join(f"{_key(r)} seed {r['seed']} ({r['source_acc']:.1f}%)" for r in bad)
-    return (f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% own-task test "
-            f"accuracy: {which}.")
+    if not bad and not div: return (f"All {len(pts)} (source, seed) points come from sources that learned their "
+                                    f"task (own-task test accuracy >= {thr:g}%).")
+    out = []
+    if bad:
+        which = ', '.join(f"{display_name(_key(r))} seed {r['seed']} ({r['source_acc']:.1f}%)" for r in bad)
+        out.append(f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% own-task test "
+                   f"accuracy: {which}.")
+    if div:
+        which = '; '.join(f"{display_name(_key(r))} seed {r['seed']} ({r['diverged_error']})" for r in div)
+        out.append(f"{len(div)} of {len(pts)} (source, seed) points have no values: their training diverged "
+                   f"and they are left out of every statistic: {which}.")
+    return ' '.join(out)
 
 # %% ../nbs/09_experiments.ipynb #ad05614b
 # source architecture -> (knowledge transfer %, alpha1, alpha2, alpha1*alpha2), CIFAR-10 -> STL-10, FGSM
@@ -403,11 +433,14 @@ def display_name(key)->str:
     return ARCHS[key].display if key in ARCHS else key if isinstance(key, str) else f'{key}% overlap'
 
 # %% ../nbs/09_experiments.ipynb #ab07805a
-def _pm(m, s, nd): return f"{m:.{nd}f} ± {s:.{nd}f}"
+def _pm(m, s, nd): return "–" if m is None else f"{m:.{nd}f} ± {s:.{nd}f}"
 
 def _src_cell(s:dict)->str:
     flag = f" ⚠ {s['n_not_learned']}/{s['n_seeds']} below" if s['n_not_learned'] else ""
+    flag += f" ✗ {s['n_diverged']}/{s['n_seeds']} diverged" if s.get('n_diverged') else ""
     return _pm(s['source_acc'], s['source_acc_std'], 1) + flag
+
+def _used(s:dict)->str: return '–' if s['n_used'] is None else f"{s['n_used']:.0f}"
 
 def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     "Markdown table in the paper's format (mean ± std over seeds), own-task accuracies, published numbers."
@@ -422,7 +455,7 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     for s in summ:
         ours = (f"| {_src_cell(s)} | {_pm(s['knowledge_transfer'], s['knowledge_transfer_std'], 2)} "
                 f"| {_pm(s['alpha1'], s['alpha1_std'], 3)} | {_pm(s['alpha2'], s['alpha2_std'], 3)} "
-                f"| {_pm(s['alpha12'], s['alpha12_std'], 4)} | {s['n_used']:.0f} ")
+                f"| {_pm(s['alpha12'], s['alpha12_std'], 4)} | {_used(s)} ")
         pub = (PAPER_TABLE1 if exp1 else PAPER_TABLE2).get(s['model'])
         pub = '| ' + ' | '.join(f'{v:g}' for v in pub) + ' |' if pub else '|' + ' |' * (4 if exp1 else 3)
         name = display_name(s['model']) if exp1 else f"{s['model']}%"
@@ -432,11 +465,17 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     role = 'reference model' if exp1 else 'target model'
     sd = ref.std(ddof=1) if len(ref) > 1 else 0
     foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's "
-            f"{thr:g}%). The {role}'s own-task test accuracy: {ref.mean():.1f} ± {sd:.1f}% "
+            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means). The {role}'s own-task test accuracy: {ref.mean():.1f} ± {sd:.1f}% "
             f"over {len(ref)} seeds.")
     return head + '\n'.join(lines) + foot
 
 # %% ../nbs/09_experiments.ipynb #129994f5
+def _why_undefined(sel:list, m:str)->str:
+    "Why a correlation over `sel` is undefined: too few points, or which side is constant."
+    if len(sel) < 3: return f"undefined: {len(sel)} points"
+    if len({r['knowledge_transfer'] for r in sel}) == 1: return "undefined: knowledge transfer is constant"
+    return f"undefined: {m} is constant"
+
 def correlation_table(rows:list, attacks=None, convention:str='official', n_boot:int=2000)->str:
     "Markdown table: each metric's Pearson, Spearman, Kendall correlation with knowledge transfer, 95% CIs."
     attacks = attacks or list(dict.fromkeys(r['attack'] for r in rows))
@@ -446,10 +485,11 @@ def correlation_table(rows:list, attacks=None, convention:str='official', n_boot
         n_all, n_ok = len(_select(rows, a, convention)), len(_select(rows, a, convention, True))
         subsets = [(False, f'all {n_all}')] + ([(True, f'learned {n_ok}')] if 3 <= n_ok < n_all else [])
         for only, label in subsets:
+            sel = _select(rows, a, convention, only)
             for m, c in correlate(rows, a, convention, n_boot, learned_only=only).items():
-                lines.append(f"| {a} | {label} | {m} | "
-                             + " | ".join(f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in c.values())
-                             + " |")
+                cells = [f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" if math.isfinite(e) else _why_undefined(sel, m)
+                         for e, lo, hi in (c or {k: (math.nan,) * 3 for k in 'psk'}).values()]
+                lines.append(f"| {a} | {label} | {m} | " + " | ".join(cells) + " |")
     return '\n'.join(lines)
 
 # %% ../nbs/09_experiments.ipynb #8a1f2bc5
@@ -469,11 +509,13 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
                 pts = [r for r in grp if _learned(r) == ok]
                 if pts: a.scatter([r['knowledge_transfer'] for r in pts], [r[m] for r in pts], s=18,
                                   alpha=0.6, color=col if ok else 'none', edgecolors=col)
+            s, name = summ[k], display_name(k)
+            acc = 'diverged' if s['source_acc'] is None else f"source acc. {s['source_acc']:.0f}%"
+            div = f", diverged in {s['n_diverged']}/{s['n_seeds']} seeds" if s['n_diverged'] and grp else ''
+            if not grp: a.plot([], [], 'x', color=col, ms=9, label=f"{name} ({acc})"); continue
             kt, v = [r['knowledge_transfer'] for r in grp], [r[m] for r in grp]
-            name = display_name(k)
-            label = f"{name} (source acc. {summ[k]['source_acc']:.0f}%)"
             a.errorbar(np.mean(kt), np.mean(v), xerr=np.std(kt), yerr=np.std(v), fmt='x', color=col, ms=9,
-                       label=label)
+                       label=f"{name} ({acc}{div})")
         try: r_ = f"Pearson {pearson([r[m] for r in sel], [r['knowledge_transfer'] for r in sel]):+.2f}"
         except ValueError: r_ = 'Pearson undefined (constant)'
         a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m,
@@ -481,3 +523,12 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
     ax[0].legend(fontsize=7, title='hollow: source below threshold', title_fontsize=7)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/09_experiments.ipynb #90b2cf8c
+EXPERIMENT_PARTS = dict(     # part -> (experiment, attacks, title)
+    adv_to_knowledge=(run_adv_to_knowledge, ('fgsm', 'pgd'),
+                      'Experiment 1: adversarial -> knowledge transferability (T->S)'),
+    knowledge_to_adv=(run_knowledge_to_adv, ('pgd',),
+                      'Experiment 2: knowledge -> adversarial transferability (S->T)'))
+PARTS = ('synthetic', *EXPERIMENT_PARTS)
+ALL_PARTS = PARTS + ('model_selection',)

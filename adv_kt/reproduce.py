@@ -4,25 +4,24 @@
 
 # %% ../nbs/13_reproduce.ipynb #8e947c25
 from __future__ import annotations
-import argparse, csv, json, os, sys, tempfile, time, warnings
+import argparse, csv, json, math, os, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import matplotlib
 from .experiments import (get_preset, PRESETS, run_adv_to_knowledge, run_knowledge_to_adv, paper_table,
                                 correlation_table, plot_experiment, summarize, correlate, Preset,
-                                learned_note)
+                                learned_note, EXPERIMENT_PARTS, PARTS, ALL_PARTS)
 import torch
 from tqdm import tqdm
-from .synthetic import (make_rbf_data, SigmoidNet, train_sigmoid_net, perturbation_sweep, plot_sweep,
-                              SWEEP_METRICS)
-from .train import cache_dir, cache_key, atomic_save, verified_load
+from .synthetic import make_rbf_data, synthetic_network, perturbation_sweep, plot_sweep, SWEEP_METRICS
 from fastcore.script import Param, store_true
-from .core import atomic_write, remove_stale_parts, run_command
+from .core import atomic_write, remove_stale_parts, run_command, positive_int, nonnegative_int, fixed_threads, job_threads, usable_cpus
+from .scale import run_graph, ray_module, JobFailed
 from .zoo import run_model_selection, summary_table, plot_study
 
 # %% auto #0
-__all__ = ['SYNTHETIC_THREADS', 'EXPERIMENT_PARTS', 'PARTS', 'ALL_PARTS', 'write_csv', 'output_dir', 'synthetic_network',
-           'run_synthetic', 'synthetic_report', 'reproduce', 'adv_kt_reproduce', 'main', 'cli']
+__all__ = ['write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'provenance', 'reproduce', 'adv_kt_reproduce', 'main',
+           'cli']
 
 # %% ../nbs/13_reproduce.ipynb #b095269d
 def _atomic_text(path:Path, text:str): atomic_write(path, lambda f: f.write(text), binary=False)
@@ -47,29 +46,6 @@ def output_dir(out)->Path:
                       "pass --out with a writable folder") from e
     remove_stale_parts(p)
     return p
-
-# %% ../nbs/13_reproduce.ipynb #d7a2687e
-SYNTHETIC_THREADS = 2   # fixed: the thread count changes the summation order, hence the weights
-
-def synthetic_network(m:int, epochs:int, X, Y, cache=None):
-    "The synthetic experiment's network of width `m`, trained on (X, Y) (cached; SYNTHETIC_THREADS threads)."
-    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1,
-                threads=SYNTHETIC_THREADS)
-    path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
-    if path.exists():
-        try:
-            w = verified_load(path)
-            return SigmoidNet(w['W1'], w['b1'], w['W2'], w['b2'])
-        except Exception as e:                                   # damaged or unreadable: train again
-            warnings.warn(f"ignoring unusable synthetic network {path} ({type(e).__name__}: {e}); "
-                          "training again")
-    net = SigmoidNet.init(m=m, seed=m)
-    n = torch.get_num_threads()
-    torch.set_num_threads(SYNTHETIC_THREADS)
-    try: train_sigmoid_net(net, X, Y, epochs=epochs)
-    finally: torch.set_num_threads(n)
-    atomic_save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, path)
-    return net
 
 # %% ../nbs/13_reproduce.ipynb #5e6eea92
 def run_synthetic(epochs:int=10_000, # training steps of the three networks (official: 10,000)
@@ -113,24 +89,33 @@ def synthetic_report(runs:dict, out:Path)->str:
             + head + body + '\n\n![synthetic](synthetic.png)\n')
 
 # %% ../nbs/13_reproduce.ipynb #d3c94afc
+def _finite(v):
+    "NaN and infinities as None, recursively: JSON has no NaN."
+    if isinstance(v, float) and not math.isfinite(v): return None
+    if isinstance(v, dict): return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_finite(x) for x in v]
+    return v
+
 def _experiment_json(rows, attacks):
     conv = ('official', 'paper')
-    return dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in conv} for a in attacks},
-                correlations={a: {c: correlate(rows, a, c) for c in conv} for a in attacks})
-
-EXPERIMENT_PARTS = dict(     # part -> (experiment, attacks, title)
-    adv_to_knowledge=(run_adv_to_knowledge, ('fgsm', 'pgd'),
-                      'Experiment 1: adversarial -> knowledge transferability (T->S)'),
-    knowledge_to_adv=(run_knowledge_to_adv, ('pgd',),
-                      'Experiment 2: knowledge -> adversarial transferability (S->T)'))
-PARTS = ('synthetic', *EXPERIMENT_PARTS)
-ALL_PARTS = PARTS + ('model_selection',)
+    return _finite(dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in conv} for a in attacks},
+                        correlations={a: {c: correlate(rows, a, c) for c in conv} for a in attacks}))
 
 # %% ../nbs/13_reproduce.ipynb #585c2399
+def provenance()->dict:
+    "What, besides the preset, the numbers depend on: thread count per job, torch, Python, machine, device."
+    import platform
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu'
+    return dict(threads=job_threads(), torch=torch.__version__, numpy=np.__version__,
+                python=platform.python_version(), machine=platform.machine(), device=dev)
+
 def _start_report(p:Preset, out:Path)->list:
     "The report's head; refuse a folder holding another preset's results, else record the preset there."
+    prov = provenance()
     md = [f"# adv_kt reproduction: preset `{p.name}`\n",
-          f"Source domain `{p.source}`, target domain `{p.target}`, seeds {list(p.seeds)}.\n"]
+          f"Source domain `{p.source}`, target domain `{p.target}`, seeds {list(p.seeds)}.\n",
+          f"Every training and measurement ran on {prov['threads']} torch thread(s) (`ADV_KT_THREADS`), with "
+          f"torch {prov['torch']} on {prov['machine']} ({prov['device']}); see provenance.json.\n"]
     if p.deviations:
         md += ['Deviations from the paper in this preset:\n', '\n'.join(f'- {d}' for d in p.deviations), '']
     old = out/'preset.json'
@@ -138,6 +123,7 @@ def _start_report(p:Preset, out:Path)->list:
         raise ValueError(f"--out: {out} holds the results of another preset or version ({old}); its tables "
                          "would disagree with this run's: choose another folder or empty it")
     _atomic_text(out/'preset.json', json.dumps(p.to_dict(), indent=1))
+    _atomic_text(out/'provenance.json', json.dumps(prov, indent=1))
     return md
 
 # %% ../nbs/13_reproduce.ipynb #fea94fb5
@@ -167,7 +153,9 @@ def _model_selection_part(p:Preset, out:Path, cache, progress:bool)->list:
     fig = plot_study(studies); fig.savefig(out/'model_selection.png', dpi=110); matplotlib.pyplot.close(fig)
     return ['## Model selection: ranking a zoo of source models\n',
             'Weighted Kendall tau of each score with knowledge transfer, one zoo per seed:\n',
-            summary_table(studies), '', '![model selection](model_selection.png)\n',
+            summary_table(studies), '', *[f'Seed {st.seed}{st.diverged_note()}.\n' for st in studies
+                                          if st.info.get('diverged')],
+            '![model selection](model_selection.png)\n',
             f'Cost per scorer, seed {studies[0].seed}:\n', studies[0].cost(), '']
 
 # %% ../nbs/13_reproduce.ipynb #d3c499c6
@@ -177,34 +165,39 @@ def reproduce(preset:str|Preset='digits', # preset name
               progress:bool=True,          # progress bars
               parts:tuple|None=None,       # any of ALL_PARTS (default: the preset's `parts`, else PARTS)
               ray:str|None=None,           # run the jobs as Ray tasks first: 'local' or a cluster address
+              jobs:int|None=None,          # else in this many worker processes (default: the usable cores;
+                                           #   1: everything in this process, one job after another)
              )->Path:                      # the report's path
-    "Run the synthetic experiment and both image experiments; write tables, figures and a report into `out`."
+    "Run the preset's parts (job graph side by side, then tables); write tables, figures and a report into `out`."
     p = get_preset(preset)
     parts = tuple(parts or p.parts or PARTS)
     if not parts or [q for q in parts if q not in ALL_PARTS]:
         raise ValueError(f"parts: must be a non-empty selection of {ALL_PARTS}, got {list(parts)}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs: must be a positive integer, got {jobs!r}")
     matplotlib.use('Agg')
     out = output_dir(out)
     t0, times, check = time.time(), {}, None
     md = _start_report(p, out)
-    if ray is not None:                    # every job on Ray; what follows reads their results from the cache
-        from adv_kt.scale import run_on_ray
-        check = run_on_ray(p, parts, cache, ray, progress)
-        times['Ray jobs'] = time.time() - t0
-    if 'synthetic' in parts:
-        t = time.time()
-        syn = run_synthetic(p.synthetic_epochs, cache, progress)
-        md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
-        times['synthetic'] = time.time() - t
-    for part, (run, attacks, title) in EXPERIMENT_PARTS.items():
-        if part not in parts: continue
-        t = time.time()
-        md += _experiment_part(p, part, run, attacks, title, out, cache, progress)
-        times[part] = time.time() - t
-    if 'model_selection' in parts:
-        t = time.time(); md += _model_selection_part(p, out, cache, progress)
-        times['model_selection'] = time.time() - t
-    if check: check()                      # warns about anything the Ray jobs left to this process
+    workers = jobs or len(usable_cpus())
+    if ray is not None or workers > 1:     # the jobs side by side; what follows reads their results from the cache
+        check = run_graph(p, parts, cache, ray, workers, progress)
+        times['Ray jobs' if ray is not None else f'jobs ({workers} worker processes)'] = time.time() - t0
+    with fixed_threads():                  # whatever is left to compute here: the same thread count as the jobs
+        if 'synthetic' in parts:
+            t = time.time()
+            syn = run_synthetic(p.synthetic_epochs, cache, progress)
+            md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
+            times['synthetic'] = time.time() - t
+        for part, (run, attacks, title) in EXPERIMENT_PARTS.items():
+            if part not in parts: continue
+            t = time.time()
+            md += _experiment_part(p, part, run, attacks, title, out, cache, progress)
+            times[part] = time.time() - t
+        if 'model_selection' in parts:
+            t = time.time(); md += _model_selection_part(p, out, cache, progress)
+            times['model_selection'] = time.time() - t
+    if check: check()                      # warns about anything the jobs left to this process
     md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items())
               + f'\n- total: {time.time() - t0:.0f} s\n')
     _atomic_text(out/'report.md', '\n'.join(md))
@@ -224,9 +217,12 @@ def adv_kt_reproduce(
         ray:Param('run every training, transfer and measurement as a Ray task: on a new local Ray instance, '
                   'or on the cluster at ADDRESS ("auto": the one this machine belongs to)',
                   nargs='?', const='local')=None,
+        jobs:Param('worker processes for the jobs (default: the usable cores; 1: one job after another in '
+                   'this process)', positive_int)=None,
+        seeds:Param("run these seeds instead of the preset's (e.g. --seeds 0 1 2)", nargs='+',
+                    type=nonnegative_int)=None,
     )->int:                                   # exit status: 0, or 2 after a one-line error
     "Reproduce the synthetic and both image experiments of Liang et al. (ICML 2021)."
-    from adv_kt.scale import ray_module, JobFailed     # (adv_kt.scale imports this module)
     for flag, v in (('--out', out), ('--cache', cache), ('--sources', sources), ('--ray', ray)):
         if v is not None and not v.strip():
             print(f"adv_kt_reproduce: error: {flag}: must not be empty", file=sys.stderr); return 2
@@ -234,11 +230,11 @@ def adv_kt_reproduce(
         if sources is not None:
             if not Path(sources).is_file(): raise ValueError(f"--sources: no such file: {sources}")
             os.environ['ADV_KT_SOURCES'] = str(Path(sources).resolve())
-        p = get_preset(preset)
+        p = get_preset(preset, **({'seeds': tuple(dict.fromkeys(seeds))} if seeds else {}))
         extra = ('model_selection',) if zoo else ()
         parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
         if ray is not None: ray_module()          # Ray missing: a one-line error saying how to install it
-        report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray)
+        report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray, jobs=jobs)
     except (ValueError, OSError, ImportError, JobFailed) as e:
         print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
         return 2

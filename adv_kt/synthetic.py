@@ -12,11 +12,15 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from .metrics import unit_rows, outer_sums
 from .stats import pearson_rows
+import warnings
+from .core import fixed_threads, job_threads
+from .train import cache_dir, cache_key, atomic_save, verified_load
 
 # %% auto #0
 __all__ = ['SWEEP_METRICS', 'RBFData', 'rbf_features', 'make_rbf_data', 'SigmoidNet', 'rmse', 'mse_loss_and_grads',
            'train_sigmoid_net', 'refit_last_layer', 'transfer_rmse', 'attack_directions', 'grad_matching',
-           'jacobian_metrics', 'synthetic_metrics', 'SweepTable', 'perturbation_sweep', 'plot_sweep']
+           'jacobian_metrics', 'synthetic_metrics', 'SweepTable', 'perturbation_sweep', 'plot_sweep',
+           'synthetic_network']
 
 # %% ../nbs/06_synthetic.ipynb #bbd328e8
 def _check_pos_int(value, name:str):
@@ -402,3 +406,20 @@ def plot_sweep(table:SweepTable, # one sweep at one level
     ax.set_title(f"{table.name}\nlevel {table.level}", fontsize=9)
     ax.grid(alpha=0.3)
     return ax
+
+# %% ../nbs/06_synthetic.ipynb #b6c9e9da
+def synthetic_network(m:int, epochs:int, X, Y, cache=None):
+    "The synthetic experiment's network of width `m`, trained on (X, Y) (cached; on `job_threads()` threads)."
+    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1, threads=job_threads())
+    path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
+    if path.exists():
+        try:
+            w = verified_load(path)
+            return SigmoidNet(w['W1'], w['b1'], w['W2'], w['b2'])
+        except Exception as e:                                   # damaged or unreadable: train again
+            warnings.warn(f"ignoring unusable synthetic network {path} ({type(e).__name__}: {e}); "
+                          "training again")
+    net = SigmoidNet.init(m=m, seed=m)
+    with fixed_threads(): train_sigmoid_net(net, X, Y, epochs=epochs)
+    atomic_save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, path)
+    return net

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['TRAIN_VERSION', 'SELECT', 'TRANSFER_MODES', 'BN_STATS', 'TrainConfig', 'pick_device', 'evaluate', 'accuracy',
-           'History', 'fit', 'FitResult', 'transfer', 'cache_dir', 'cache_key', 'atomic_save', 'verified_load',
-           'cached_fit', 'train_source', 'knowledge_transfer']
+           'History', 'TrainingDiverged', 'fit', 'FitResult', 'transfer', 'cache_dir', 'cache_key', 'atomic_save',
+           'verified_load', 'cached_fit', 'train_source', 'knowledge_transfer']
 
 # %% ../nbs/05_train.ipynb #77c6d6cf
 import copy, hashlib, json, os, tempfile, time, warnings, zipfile
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm import tqdm
-from .core import atomic_write, remove_stale_parts, free_core_threads
+from .core import atomic_write, remove_stale_parts, fixed_threads, job_threads
 from fastcore.basics import patch
 from .data import (ImageData, Batches, normalize, get_dataset, split_valid, stratified_split,
                          dataset_info, class_ids)
@@ -38,6 +38,9 @@ class TrainConfig:
     select:str = 'valid'        # which epoch to keep: 'valid', 'test' (paper; optimistic) or 'last'
     device:str|None = None      # 'cpu', 'cuda', ...; None: CUDA when available
     progress:bool = True        # show a tqdm progress bar
+    # bf16 autocast + channels_last for the training steps (a speed option for GPUs; off: fp32, the paper's).
+    # Evaluation, attacks and metrics stay in fp32 whatever it says.
+    amp:bool = False
 
     def __post_init__(self):
         if self.select not in SELECT:
@@ -47,8 +50,9 @@ class TrainConfig:
         if self.lr <= 0: raise ValueError(f"lr must be positive, got {self.lr}")
 
     def hyper(self)->dict:
-        "Everything that determines the weights (all fields but `device` and `progress`)."
-        return {k: v for k, v in asdict(self).items() if k not in ('device', 'progress')}
+        "Everything that determines the weights (all fields but `device` and `progress`; `amp` only when on)."
+        return {k: v for k, v in asdict(self).items()
+                if k not in ('device', 'progress') and not (k == 'amp' and not v)}
 
 # %% ../nbs/05_train.ipynb #f0377a1e
 def pick_device(device=None)->torch.device:
@@ -142,16 +146,34 @@ def _fit_setup(model, train, valid, test, cfg)->tuple:
     return device, opt, sched, batches
 
 # %% ../nbs/05_train.ipynb #ae9f306c
-def _train_epoch(model, batches, opt, bar, device)->tuple:
-    "One SGD pass over `batches`: the summed loss and the number of correct predictions, as 0-d tensors."
-    loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-    for x, y in batches:
-        out = model(x)
-        loss = F.cross_entropy(out, y)
+def _train_epoch(model, batches, opt, bar, device, amp:bool=False)->tuple:
+    "One SGD pass over `batches`: (each step's loss, each step's batch size, correct predictions) as tensors."
+    losses = torch.empty(len(batches), device=device)
+    sizes, correct = torch.empty(len(batches), device=device), torch.zeros((), device=device)
+    for i, (x, y) in enumerate(batches):
+        if amp: x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+            out = model(x)
+            loss = F.cross_entropy(out, y)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        loss_sum += loss.detach() * len(y); correct += (out.argmax(1) == y).sum()
+        losses[i], sizes[i] = loss.detach(), len(y); correct += (out.argmax(1) == y).sum()
         bar.update()
-    return loss_sum, correct
+    return losses, sizes, correct
+
+# %% ../nbs/05_train.ipynb #5dd1f51b
+class TrainingDiverged(ValueError):
+    "A training run whose loss or weights became non-finite (NaN or inf); `message` says where."
+    def __init__(self, message:str, record=None):   # record: the cache file that remembers it, if any
+        super().__init__(message); self.message, self.record = message, record
+    def __str__(self):
+        return self.message + (f" (recorded in {self.record}; force=True trains it again)" if self.record else "")
+
+def _stop_if_diverged(model, losses, epoch:int, what:str):
+    "Raise `TrainingDiverged` if a step's loss or a weight of `model` is not finite (`what`: model and data)."
+    bad = (~torch.isfinite(losses)).nonzero()
+    if len(bad) == 0 and all(bool(p.detach().isfinite().all()) for p in model.parameters()): return
+    where = f"step {int(bad[0]) + 1} of {len(losses)}: loss" if len(bad) else "its end: weights"
+    raise TrainingDiverged(f"{what}: training diverged in epoch {epoch}, {where} not finite")
 
 # %% ../nbs/05_train.ipynb #31e1c9bf
 def fit(model:nn.Module,               # classifier to train in place
@@ -161,19 +183,22 @@ def fit(model:nn.Module,               # classifier to train in place
         test:ImageData|None=None,      # test images: accuracy of the kept weights (needed for select='test')
         freeze_bn:bool=False,          # keep batch-norm layers in eval mode (running statistics frozen)
        )->History:
-    "Train `model` with SGD + cosine schedule; keep the weights of the epoch chosen by `cfg.select`."
+    ("Train `model` with SGD + cosine schedule; keep the weights of the epoch chosen by `cfg.select`; "
+     "raise `TrainingDiverged` if the loss or the weights stop being finite.")
     cfg = cfg or TrainConfig()
     device, opt, sched, batches = _fit_setup(model, train, valid, test, cfg)
     hist, best, best_state, t0 = History(cfg.select), -1.0, None, time.perf_counter()
     arch = getattr(model, 'config', {}).get('arch', type(model).__name__)
+    if cfg.amp: model.to(memory_format=torch.channels_last)
     with tqdm(total=cfg.epochs * len(batches), desc=f'{arch} on {train.name}', unit='batch',
               disable=not cfg.progress) as bar:
         for epoch in range(1, cfg.epochs + 1):
             _train_mode(model, freeze_bn)
             row = dict(epoch=epoch, lr=opt.param_groups[0]['lr'])
-            loss_sum, correct = _train_epoch(model, batches, opt, bar, device)
+            losses, sizes, correct = _train_epoch(model, batches, opt, bar, device, cfg.amp)
+            _stop_if_diverged(model, losses, epoch, f"{arch} on {train.name} (lr {cfg.lr:g})")
             sched.step()
-            row.update(train_loss=loss_sum.item() / len(train), train_acc=correct.item() / len(train))
+            row.update(train_loss=(losses * sizes).sum().item() / len(train), train_acc=correct.item() / len(train))
             if valid is not None: row['valid_loss'], row['valid_acc'] = evaluate(model, valid, device=device)
             if cfg.select == 'test': row['test_loss'], row['test_acc'] = evaluate(model, test, device=device)
             hist.rows.append(row)
@@ -185,6 +210,7 @@ def fit(model:nn.Module,               # classifier to train in place
                 else: best_state = None                    # the current weights are the kept ones
             bar.set_postfix({k: round(v, 4) for k, v in row.items() if k.endswith('acc')})
     if best_state is not None: model.load_state_dict(best_state)
+    if cfg.amp: model.to(memory_format=torch.contiguous_format)
     model.eval()
     if test is not None: hist.test_loss, hist.test_acc = evaluate(model, test, device=device)
     hist.seconds = time.perf_counter() - t0
@@ -309,21 +335,30 @@ def _load_cached(path:Path, key:str, device)->tuple|None:
         return None
 
 # %% ../nbs/05_train.ipynb #9e665d22
+def _diverged_record(path:Path)->Path: return path.with_name(path.stem + '.diverged.json')
+
 def cached_fit(spec:dict,            # JSON-serialisable description of the run (dataset, classes, arch, ...)
                train_fn:Callable,    # () -> (model, History); runs only when no usable checkpoint exists
                cfg:TrainConfig,      # hyperparameters (part of the key)
                cache=None,           # checkpoint folder (see `cache_dir`)
-               force:bool=False,     # train even if a checkpoint exists (and overwrite it)
+               force:bool=False,     # train even if a checkpoint (or a record of divergence) exists
               )->FitResult:
-    ("Return the checkpoint of the run `spec` + `cfg` if the cache holds a usable one, "
-     "else train, save and return it.")
-    spec = {**spec, 'train': cfg.hyper(), 'version': TRAIN_VERSION}
+    ("Return the checkpoint of the run `spec` + `cfg` if the cache holds a usable one, else train, save and "
+     "return it. A run that diverged is recorded, and raises `TrainingDiverged` again without retraining.")
+    spec = {**spec, 'train': cfg.hyper(), 'version': TRAIN_VERSION, 'threads': job_threads()}
     key, folder = cache_key(spec), cache_dir(cache)
     path = folder/(f"{spec.get('kind', 'run')}-{spec.get('arch', 'model')}-"
                    f"{spec.get('dataset', 'data')}-{key[:16]}.pt")
     if not force and (hit := _load_cached(path, key, pick_device(cfg.device))) is not None:
         return FitResult(*hit, spec=spec, key=key, path=path, cached=True)
-    with free_core_threads(): model, hist = train_fn()    # on the cores free now (adv_kt.core)
+    bad = _diverged_record(path)
+    if not force and bad.exists() and (rec := json.loads(bad.read_text() or '{}')).get('key') == key:
+        raise TrainingDiverged(rec['error'], bad)
+    try:
+        with fixed_threads(): model, hist = train_fn()     # always the same thread count (adv_kt.core)
+    except TrainingDiverged as e:
+        atomic_write(bad, lambda f: json.dump(dict(key=key, spec=spec, error=e.message), f, indent=1), binary=False)
+        raise TrainingDiverged(e.message, bad) from None
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     atomic_save(dict(key=key, spec=spec, config=model.config, state_dict=state, history=hist.to_dict()), path)
     return FitResult(model, hist, spec=spec, key=key, path=path, cached=False)

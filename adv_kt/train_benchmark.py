@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from .data import ImageData, Batches
 from .models import get_model, canonical_arch
 from fastcore.script import Param
-from .core import positive_int, nonnegative_int, positive_float, run_cli, run_command, forget_free_cores
+from .core import positive_int, nonnegative_int, positive_float, run_cli, run_command
 
 # %% ../nbs/91_train_benchmark.ipynb #40113d91
 class PerSampleDataset(Dataset):
@@ -151,17 +151,20 @@ def cli():
     sys.exit(run_cli('adv_kt_train_bench', main))
 
 # %% ../nbs/91_train_benchmark.ipynb #65371a88
-def reproduction_slice(threads:int|None=None,  # ADV_KT_THREADS for the slice (None: the free-core default)
-                       preset:str='digits', seed:int=0, archs:tuple=('lenet', 'resnet18'))->float:
-    "Seconds to train experiment 1's sources and transfers of `archs` for one seed, from an empty cache."
-    from adv_kt.experiments import get_preset, source_model, transfer_model
-    p, old = get_preset(preset), os.environ.pop('ADV_KT_THREADS', None)
+def reproduction_slice(threads:int|None=None,  # ADV_KT_THREADS for every job (None: the default, 1)
+                       workers:int=1,           # 1: one job after another in this process; else worker processes
+                       preset:str='digits', seeds:tuple=(0, 1), archs:tuple=('lenet', 'resnet18'))->float:
+    "Seconds to train experiment 1's sources and transfers of `archs` for `seeds`, from an empty cache."
+    from adv_kt.scale import plan, run_local, run_pool
+    jobs = [j for j in plan(preset, ('adv_to_knowledge',)) if j.fn.__name__ in ('_source', '_transfer')
+            and j.arch in archs and j.kwargs['seed'] in seeds]
+    old = os.environ.pop('ADV_KT_THREADS', None)
     if threads is not None: os.environ['ADV_KT_THREADS'] = str(threads)
-    forget_free_cores()                         # measure the load of now, not of an earlier job
     try:
         with tempfile.TemporaryDirectory() as cache:
             t = time.perf_counter()
-            for a in archs: transfer_model(p, source_model(p, a, None, seed, cache), None, seed, cache)
+            if workers == 1: run_local(jobs, cache, progress=False)
+            else: run_pool(jobs, cache, workers, progress=False)
             return time.perf_counter() - t
     finally:
         os.environ.pop('ADV_KT_THREADS', None)

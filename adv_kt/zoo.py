@@ -15,6 +15,7 @@ from .selection import (SourceScores, score_sources, evaluate_ranking, RankingRe
                               AdvExamples, reference_examples,
                               SCORERS)
 from .models import paper_archs, ARCHS
+from .train import TrainingDiverged
 from .stats import kendall
 from fastcore.basics import patch
 
@@ -74,19 +75,22 @@ def train_zoo(preset:str|Preset='digits',  # preset name or object
               cache=None,                  # checkpoint folder
               progress:bool=True,          # progress bar over members
              )->tuple:                     # ({name: source FitResult}, list of one row per member)
-    "Train (or load) every zoo member on the source domain, transfer its head to the target (ground truth)."
+    ("Train (or load) every zoo member on the source domain, transfer its head to the target (ground truth). "
+     "A member whose training diverged has a row with its error under `diverged`, and no source.")
     p = get_preset(preset)
     members = zoo_members(p) if members is None else members
     names = [m.name for m in members]
     if len(set(names)) != len(names): raise ValueError(f"members: names must be unique, got {names}")
     sources, rows = {}, []
     for m in tqdm(members, desc=f'zoo ({p.name}, seed {seed})', disable=not progress):
-        src = source_model(p, m.arch, m.classes, seed, cache, width=m.width(p), epoch_scale=m.epoch_scale)
-        kt = transfer_model(p, src, p.zoo_target, seed, cache)
+        row = dict(candidate=m.name, arch=m.arch, width=m.width(p), epochs=m.epochs(p),
+                   classes='all' if m.classes is None else ' '.join(map(str, m.classes)))
+        try:
+            src = source_model(p, m.arch, m.classes, seed, cache, width=m.width(p), epoch_scale=m.epoch_scale)
+            kt = transfer_model(p, src, p.zoo_target, seed, cache)
+        except TrainingDiverged as e: rows.append({**row, 'diverged': e.message}); continue   # the others go on
         sources[m.name] = src
-        rows.append(dict(candidate=m.name, arch=m.arch, width=m.width(p), epochs=m.epochs(p),
-                         classes='all' if m.classes is None else ' '.join(map(str, m.classes)),
-                         source_acc=100 * src.accuracy, knowledge_transfer=100 * kt.accuracy,
+        rows.append(dict(**row, source_acc=100 * src.accuracy, knowledge_transfer=100 * kt.accuracy,
                          train_seconds=src.history.seconds, transfer_seconds=kt.history.seconds))
     return sources, rows
 
@@ -201,7 +205,13 @@ class ZooStudy:
         return (f"**Zoo study** (`{self.preset}`, seed {self.seed}): {len(self.rows)} members, knowledge "
                 f"transfer {min(acc):.1f}-{max(acc):.1f}%, scored on {i.get('n_score')} target images "
                 f"(reference accuracy "
-                f"{100 * i.get('reference_acc', float('nan')):.1f}%)\n\n" + self.report.markdown())
+                f"{100 * i.get('reference_acc', float('nan')):.1f}%)" + self.diverged_note() + "\n\n"
+                + self.report.markdown())
+
+    def diverged_note(self)->str:
+        "A sentence naming the members left out because their training diverged ('' if none)."
+        d = self.info.get('diverged') or {}
+        return ("; left out, training diverged: " + '; '.join(f"{k} ({v})" for k, v in d.items())) if d else ''
 
 # %% ../nbs/12_model_selection.ipynb #0331b8c3
 @patch
@@ -250,12 +260,14 @@ def run_model_selection(preset:str|Preset='digits', # preset name or object
     n = len(x)
     ref = reference_model(p, p.reference_arch, p.zoo_target, seed, cache)
     sources, rows = train_zoo(p, seed, members, cache, progress)
+    diverged = {r['candidate']: r['diverged'] for r in rows if 'diverged' in r}
+    rows = [r for r in rows if 'diverged' not in r]          # ranked: the members that trained
     scores = score_zoo(ref, sources, x, y, p, seed, cache, progress)
     acc = {r['candidate']: r['knowledge_transfer'] for r in rows}
     report = evaluate_ranking(scores, acc, n_boot=n_boot, seed=seed)
     return ZooStudy(p.name, seed, rows, scores, report,
                     dict(n_score=n, reference_acc=scores.info.get('reference_accuracy'),
-                         seconds=time.time() - t0))
+                         seconds=time.time() - t0, diverged=diverged))
 
 # %% ../nbs/12_model_selection.ipynb #8e0092a3
 def seed_summary(studies:list, stat:str='tau_w')->list:

@@ -7,7 +7,7 @@ PY="${PYTHON:-python3}"
 "$PY" -c 'import sys; v=sys.version_info[:2]; assert v==(3,11), f"adv_kt needs Python 3.11, {sys.executable} is {v}"'
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
-pip install -q -e ".[dev,ray]"
+pip install -q -c tools/constraints.txt -e ".[dev,ray]"   # exact versions: tools/constraints.txt
 export ADV_KT_PRESET="${ADV_KT_PRESET:-smoke}"   # notebooks run the small CI preset
 export MPLBACKEND=Agg
 t0=$SECONDS
