@@ -6,7 +6,8 @@
 __all__ = ['IMAGE_SIZE', 'BOUNDS', 'CIFAR10_CLASSES', 'STL10_CLASSES', 'DIGIT_CLASSES', 'FASHION_CLASSES', 'SPLITS', 'DATASETS',
            'DatasetInfo', 'register_dataset', 'dataset_info', 'class_ids', 'ImageData', 'select_classes', 'resize',
            'pad_to', 'stratified_split', 'pack_digits', 'ChecksumError', 'dataset_source', 'data_root', 'file_md5',
-           'download_url', 'fetch', 'get_dataset', 'augment', 'normalize', 'denormalize', 'Batches', 'split_valid']
+           'download_url', 'fetch', 'get_dataset', 'crop_draws', 'apply_crops', 'augment', 'normalize', 'denormalize',
+           'Batches', 'split_valid']
 
 # %% ../nbs/03_data.ipynb #bd218f3a
 import os, re, json, functools, pickle, hashlib, tarfile, tempfile
@@ -430,21 +431,33 @@ def _crop_grids(c:int, h:int, w:int, pad:int, device:torch.device)->Tensor:
     return torch.stack([(planes_rows + cols).reshape(-1), (planes_rows + cols.flip(0)).reshape(-1)])
 
 # %% ../nbs/03_data.ipynb #71f3b44e
+def crop_draws(n:int,             # images in the batch
+               pad:int=4,         # zero padding of the random crop (paper: 4)
+               flip:bool=True,    # draw horizontal flips (probability 1/2) too
+               generator:torch.Generator|None=None, # CPU generator for the random offsets and flips
+              )->tuple:           # (dy, dx, flipped), int64 CPU tensors of length n
+    "The random draws of `augment` for one batch, in its order: row offsets, column offsets, flips."
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    flipped = (torch.rand(n, generator=generator) < 0.5).long() if flip else torch.zeros(n, dtype=torch.long)
+    return dy, dx, flipped
+
+def apply_crops(images:Tensor, dy:Tensor, dx:Tensor, flipped:Tensor, pad:int=4)->Tensor:
+    "Crop every image at its offset (`dy`, `dx` into the padded image), mirrored where `flipped`: one gather."
+    n, c, h, w = images.shape
+    dev = images.device
+    # one flat index per output pixel: the image's window (plain or mirrored columns), shifted by its offset
+    idx = _crop_grids(c, h, w, pad, dev).index_select(0, flipped.to(dev))
+    idx.add_((dy * (w + 2 * pad) + dx).to(dev)[:, None])
+    return F.pad(images, (pad, pad, pad, pad)).view(n, -1).gather(1, idx).view(n, c, h, w)
+
 def augment(images:Tensor,    # uint8 (or float) batch, N x C x H x W, on any device
             pad:int=4,        # zero padding of the random crop (paper: 4)
             flip:bool=True,   # random horizontal flip with probability 1/2 (never for digits)
             generator:torch.Generator|None=None, # CPU generator for the random offsets and flips
            )->Tensor:         # same shape, dtype and device
     "RandomCrop(H, padding=pad) and RandomHorizontalFlip for every image of a batch, in one gather."
-    n, c, h, w = images.shape
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
-    flipped = (torch.rand(n, generator=generator) < 0.5).long() if flip else torch.zeros(n, dtype=torch.long)
-    dev = images.device
-    # one flat index per output pixel: the image's window (plain or mirrored columns), shifted by its offset
-    idx = _crop_grids(c, h, w, pad, dev).index_select(0, flipped.to(dev))
-    idx.add_((dy * (w + 2 * pad) + dx).to(dev)[:, None])
-    return F.pad(images, (pad, pad, pad, pad)).view(n, -1).gather(1, idx).view(n, c, h, w)
+    return apply_crops(images, *crop_draws(len(images), pad, flip, generator), pad)
 
 # %% ../nbs/03_data.ipynb #fc9db398
 def normalize(images:Tensor)->Tensor:
@@ -482,11 +495,15 @@ class Batches:
     def __iter__(self)->Iterator[tuple]:
         n, (images, labels) = len(self.data), self._resident()
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        sizes = [len(order[i * self.bs:(i + 1) * self.bs]) for i in range(len(self))]
+        if self.augment:       # every batch's draws, in the order `augment` makes them, sent once per epoch
+            draws = [torch.cat(t).to(self.device) for t in
+                     zip(*(crop_draws(k, flip=self.data.flip, generator=self.generator) for k in sizes))]
         order = order.to(self.device)                       # one copy per epoch, not one per batch
-        for i in range(len(self)):
-            idx = order[i * self.bs:(i + 1) * self.bs]
+        for i, k in enumerate(sizes):
+            idx = order[i * self.bs:i * self.bs + k]
             x = images.index_select(0, idx)
-            if self.augment: x = augment(x, flip=self.data.flip, generator=self.generator)
+            if self.augment: x = apply_crops(x, *(d[i * self.bs:i * self.bs + k] for d in draws))
             yield normalize(x), labels.index_select(0, idx)
 
 # %% ../nbs/03_data.ipynb #32521613

@@ -1,5 +1,5 @@
 """tools/paper_check.py, the full-size GPU check of the paper preset, in its small form: every section runs on this
-CPU (fit next to a bare loop, the paper preset end to end from a localhost mirror, the projection) and reports."""
+CPU (fit next to a bare loop, the paper preset end to end from a localhost mirror) and reports."""
 import json, os, subprocess, sys
 from pathlib import Path
 
@@ -7,8 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_paper_check_small_runs_every_section(tmp_path):
     env = {**os.environ, 'OUT': str(tmp_path)}
-    r = subprocess.run([sys.executable, 'tools/paper_check.py', '--small', '--jobs', '1', '--device', 'cpu',
-                        '--width', '1', '--n-train', '64'],
+    r = subprocess.run([sys.executable, 'tools/paper_check.py', '--small', '--jobs', '1', '--device', 'cpu'],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     res = json.loads((tmp_path/'paper_check.json').read_text())
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -18,5 +17,4 @@ def test_paper_check_small_runs_every_section(tmp_path):
     assert paper['adv_to_knowledge_seconds'] > 0 and paper['knowledge_to_adv_seconds'] > 0
     assert isinstance(paper['adv_to_knowledge_diverged'], list)
     assert Path(paper['report']).read_text().startswith('# adv_kt reproduction: preset `paper`')
-    pr = res['projection']
-    assert 0 < pr['minutes_longest_chain'] <= pr['minutes_one_at_a_time'] and pr['jobs'] == 32
+    assert 'projection' not in res          # rates of reduced widths would project nothing (adv_kt.scale tests it)

@@ -59,6 +59,7 @@ def fit_vs_bare(n:int, width:float, dev:torch.device, amp:bool)->dict:
 def serve(folder:Path, small:bool)->tuple:
     "Stand-in CIFAR-10 / STL-10 archives with the real image counts (or tiny ones), served on localhost."
     k = (2, 4, 4) if small else (1000, 1000, 800)
+    folder.mkdir(parents=True, exist_ok=True)
     arcs = dict(cifar10=tiny_cifar(folder, per_class_batch=k[0], per_class_test=k[1]),
                 stl10=tiny_stl(folder, per_class=k[2]))
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(_Quiet, directory=str(folder)))
