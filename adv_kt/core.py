@@ -121,7 +121,7 @@ def usable_cpus()->set:
     return set(range(os.cpu_count() or 1))
 
 # %% ../nbs/92_core.ipynb #a82c9ee5
-DEFAULT_THREADS = 1   # torch threads of every training and measurement (fixed: results must not follow the load)
+DEFAULT_THREADS = 1   # torch threads of every training and measurement (fixed: results must not follow load)
 
 def job_threads()->int:
     "Torch threads of every training and measurement: `$ADV_KT_THREADS` if set, else `DEFAULT_THREADS`."

@@ -487,7 +487,7 @@ class Batches:
         return n // self.bs if self.drop_last else -(-n // self.bs)
 
     def _resident(self)->tuple:
-        "The split's uint8 images and labels on `device`, copied there once (on the CPU: the tensors themselves)."
+        "The split's uint8 images and labels on `device`, copied once (on the CPU: the tensors themselves)."
         if getattr(self, '_on', None) is None:
             self._on = (self.data.images.to(self.device), self.data.labels.to(self.device))
         return self._on

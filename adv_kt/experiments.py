@@ -306,7 +306,7 @@ def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tupl
     try:
         src = source_model(p, arch, None, seed, cache)
         kt = transfer_model(p, src, None, seed, cache)
-    except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)   # flagged; the others go on
+    except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)  # flagged; others go on
     base.update(_base_row(p, src, kt, ref))
     return [{**base, **r} for kind in attacks
             for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
@@ -394,25 +394,26 @@ def summarize(rows:list, attack:str, convention:str='official')->list:
 def correlate(rows:list, attack:str, convention:str='official', n_boot:int=2000,
               learned_only:bool=False,  # only points whose source reached the preset's `min_source_acc`
              )->dict:                   # metric -> {statistic: (estimate, low, high)}, None under 3 points
-    "Correlation of each alpha metric with knowledge transfer, over (model, seed) points (diverged ones left out)."
+    "Correlation of each alpha with knowledge transfer over (model, seed) points (diverged ones left out)."
     sel = _select(rows, attack, convention, learned_only)
     if len(sel) < 3: return dict.fromkeys(METRICS)
     kt = [r['knowledge_transfer'] for r in sel]
     return {m: correlations([r[m] for r in sel], kt, n_boot=n_boot) for m in METRICS}
 
 def learned_note(rows:list)->str:
-    "One sentence: which (source, seed) points rest on sources below the accuracy threshold, or that diverged."
+    "Which (source, seed) points rest on sources below the accuracy threshold, or that diverged."
     pts = {(_key(r), r['seed']): r for r in rows}
     bad = [r for r in pts.values() if not _learned(r) and not _diverged(r)]
     div = [r for r in pts.values() if _diverged(r)]
     thr = max((r.get('min_source_acc', 0.0) for r in pts.values()), default=0.0)
-    if not bad and not div: return (f"All {len(pts)} (source, seed) points come from sources that learned their "
-                                    f"task (own-task test accuracy >= {thr:g}%).")
+    if not bad and not div:
+        return (f"All {len(pts)} (source, seed) points come from sources that learned their task "
+                f"(own-task test accuracy >= {thr:g}%).")
     out = []
     if bad:
         which = ', '.join(f"{display_name(_key(r))} seed {r['seed']} ({r['source_acc']:.1f}%)" for r in bad)
-        out.append(f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% own-task test "
-                   f"accuracy: {which}.")
+        out.append(f"{len(bad)} of {len(pts)} (source, seed) points rest on sources below {thr:g}% "
+                   f"own-task test accuracy: {which}.")
     if div:
         which = '; '.join(f"{display_name(_key(r))} seed {r['seed']} ({r['diverged_error']})" for r in div)
         out.append(f"{len(div)} of {len(pts)} (source, seed) points have no values: their training diverged "
@@ -465,7 +466,8 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     role = 'reference model' if exp1 else 'target model'
     sd = ref.std(ddof=1) if len(ref) > 1 else 0
     foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's "
-            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means). The {role}'s own-task test accuracy: {ref.mean():.1f} ± {sd:.1f}% "
+            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means). The {role}'s own-task test "
+            f"accuracy: {ref.mean():.1f} ± {sd:.1f}% "
             f"over {len(ref)} seeds.")
     return head + '\n'.join(lines) + foot
 

@@ -15,7 +15,8 @@ import torch
 from tqdm import tqdm
 from .synthetic import make_rbf_data, synthetic_network, perturbation_sweep, plot_sweep, SWEEP_METRICS
 from fastcore.script import Param, store_true
-from .core import atomic_write, remove_stale_parts, run_command, positive_int, nonnegative_int, fixed_threads, job_threads, usable_cpus
+from .core import (atomic_write, remove_stale_parts, run_command, positive_int, nonnegative_int,
+                         fixed_threads, job_threads, usable_cpus)
 from .scale import run_graph, ray_module, JobFailed
 from .zoo import run_model_selection, summary_table, plot_study
 
@@ -168,7 +169,7 @@ def reproduce(preset:str|Preset='digits', # preset name
               jobs:int|None=None,          # else in this many worker processes (default: the usable cores;
                                            #   1: everything in this process, one job after another)
              )->Path:                      # the report's path
-    "Run the preset's parts (job graph side by side, then tables); write tables, figures and a report into `out`."
+    "Run the preset's parts (the jobs side by side, then the tables); write tables, figures, report to `out`."
     p = get_preset(preset)
     parts = tuple(parts or p.parts or PARTS)
     if not parts or [q for q in parts if q not in ALL_PARTS]:
@@ -180,10 +181,10 @@ def reproduce(preset:str|Preset='digits', # preset name
     t0, times, check = time.time(), {}, None
     md = _start_report(p, out)
     workers = jobs or len(usable_cpus())
-    if ray is not None or workers > 1:     # the jobs side by side; what follows reads their results from the cache
+    if ray is not None or workers > 1:     # the jobs side by side; what follows reads their results
         check = run_graph(p, parts, cache, ray, workers, progress)
         times['Ray jobs' if ray is not None else f'jobs ({workers} worker processes)'] = time.time() - t0
-    with fixed_threads():                  # whatever is left to compute here: the same thread count as the jobs
+    with fixed_threads():                  # anything left to compute here: the jobs' thread count
         if 'synthetic' in parts:
             t = time.time()
             syn = run_synthetic(p.synthetic_epochs, cache, progress)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable
 from tqdm import tqdm
 from .experiments import (Preset, get_preset, source_model, reference_model, transfer_model,
-                                adv_to_knowledge_rows, knowledge_to_adv_rows, PARTS, ALL_PARTS, EXPERIMENT_PARTS)
+                                adv_to_knowledge_rows, knowledge_to_adv_rows, PARTS, ALL_PARTS,
+                                EXPERIMENT_PARTS)
 from .synthetic import make_rbf_data, synthetic_network
 from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir, TrainingDiverged
@@ -36,7 +37,7 @@ class Job:
 
 # %% ../nbs/16_scale.ipynb #0050b428
 def _trained(make)->bool:
-    "Call `make()`; False if the training it needs diverged (recorded in the cache, flagged by the experiments)."
+    "Call `make()`; False if a training it needs diverged (recorded in the cache; the experiments flag it)."
     try: make(); return True
     except TrainingDiverged: return False
 
@@ -165,7 +166,7 @@ def ray_module():
                           "(or pip install ray==2.60.0)") from e
     return ray
 
-# of one GPU, at full width. At the paper's batch of 64 even a ResNet-50 leaves an H200 mostly idle (issue 20, fp32:
+# of one GPU, at full width. At the paper's batch of 64 even a ResNet-50 leaves an H200 mostly idle (fp32:
 # ResNet-50 2.5k img/s at batch 64 against 15.6k at batch 512 in bf16; ResNet-18 5.4k against 44.5k), so a
 # ResNet-50 takes half a GPU and shares it with the smaller jobs.
 GPU_SHARES = dict(mlp=0.1, lenet=0.1, alexnet=0.2, resnet18=0.25, resnet50=0.5)
@@ -182,7 +183,7 @@ def gpu_share(job:Job, shares:dict|None=None)->float:
 
 # %% ../nbs/16_scale.ipynb #fdd960e1
 def _execute(fn, kwargs:dict, cache:str, threads:int, inputs:dict, *deps)->tuple:
-    "Run one job in a worker: (its result, when and where it ran); `deps`: the same pairs of the jobs it waits for."
+    "Run one job in a worker: (its result, when and where it ran); `deps`: such pairs of the jobs it needs."
     os.environ['ADV_KT_THREADS'] = str(threads)
     got = {arg: deps[i][0] for arg, i in inputs.items()}
     t0 = time.time()
@@ -260,8 +261,9 @@ def run_local(jobs:list, cache=None, progress:bool=True)->dict:
 # %% ../nbs/16_scale.ipynb #a14d8c08
 def _stop(ex:ProcessPoolExecutor):
     "Cancel what has not started and end the workers now (a failed graph need not wait for running jobs)."
+    procs = list((getattr(ex, '_processes', None) or {}).values())     # shutdown forgets them
     ex.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(ex, '_processes', None) or {}).values()): proc.terminate()
+    for proc in procs: proc.terminate()
 
 def run_pool(jobs:list,              # from `plan`
              cache=None,             # the cache folder every worker reads and writes
@@ -277,7 +279,8 @@ def run_pool(jobs:list,              # from `plan`
         while todo or running:
             for j in [j for j in todo if all(d in out for d in j.deps)][:workers - len(running)]:
                 idx = {arg: j.deps.index(d) for arg, d in j.inputs.items()}
-                running[ex.submit(_execute, j.fn, j.kwargs, cache, threads, idx, *[out[d] for d in j.deps])] = j
+                deps = [out[d] for d in j.deps]
+                running[ex.submit(_execute, j.fn, j.kwargs, cache, threads, idx, *deps)] = j
                 todo.remove(j)
             if not running: raise ValueError(f"jobs wait for jobs that are not in the list: {todo[0].deps}")
             for f in wait(running, return_when=FIRST_COMPLETED)[0]:
@@ -299,7 +302,7 @@ def run_graph(p:Preset, parts:tuple, cache=None,
               ray:str|None=None,      # a Ray address ('local': a new local instance); None: worker processes
               jobs:int|None=None,     # worker processes when not on Ray (default: the usable cores)
               progress:bool=True)->Callable:
-    "Run the jobs of `parts` side by side; return a check that warns about results the assembly had to compute."
+    "Run the jobs of `parts` side by side; return a check that warns of results the assembly had to compute."
     graph = plan(p, parts)
     if ray is not None: run_ray(graph, cache, ray, progress=progress)
     else: run_pool(graph, cache, jobs, progress)
@@ -366,16 +369,18 @@ def work(preset:str|Preset, parts:tuple|None=None)->dict:
 
 # %% ../nbs/16_scale.ipynb #2278f7f3
 def projected_hours(preset:str|Preset,  # preset name or object
-                    rates:dict,         # arch -> training images/s measured at full width (e.g. tools/paper_check.py)
+                    rates:dict,         # arch -> training images/s at full width (e.g. tools/paper_check.py)
                     parts:tuple|None=None,
                    )->dict:             # hours one job at a time, and along the longest chain of the graph
-    "Wall time of a preset's job graph from measured training rates: each job's FLOPs at its architecture's rate."
+    "Wall time of a preset's job graph from measured training rates: each job's FLOPs at its network's rate."
     p = get_preset(preset)
     F = functools.cache(lambda arch, width: forward_flops(arch, width, dataset_info(p.source).channels))
     jobs = plan(p, parts)
     def secs(j):                 # the job's FLOPs at the FLOP rate of the network that dominates it
-        a = p.reference_arch if j.fn in (_exp1, _examples) or j.arch is None else j.arch   # attacks: the reference
+        attacked_ref = j.fn in (_exp1, _examples) or j.arch is None     # the reference's attack dominates
+        a = p.reference_arch if attacked_ref else j.arch
         return _job_flops(p, j, F) / (3 * F(a, 1.0) * rates.get(a, min(rates.values())))
     done = {}
     for j in jobs: done[j.name] = secs(j) + max((done[d] for d in j.deps), default=0.0)
-    return dict(one_at_a_time=sum(map(secs, jobs)) / 3600, longest_chain=max(done.values()) / 3600, jobs=len(jobs))
+    return dict(one_at_a_time=sum(map(secs, jobs)) / 3600, longest_chain=max(done.values()) / 3600,
+                jobs=len(jobs))

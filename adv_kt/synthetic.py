@@ -410,7 +410,8 @@ def plot_sweep(table:SweepTable, # one sweep at one level
 # %% ../nbs/06_synthetic.ipynb #b6c9e9da
 def synthetic_network(m:int, epochs:int, X, Y, cache=None):
     "The synthetic experiment's network of width `m`, trained on (X, Y) (cached; on `job_threads()` threads)."
-    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1, threads=job_threads())
+    spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1,
+                threads=job_threads())
     path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
     if path.exists():
         try:

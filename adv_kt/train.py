@@ -166,7 +166,8 @@ class TrainingDiverged(ValueError):
     def __init__(self, message:str, record=None):   # record: the cache file that remembers it, if any
         super().__init__(message); self.message, self.record = message, record
     def __str__(self):
-        return self.message + (f" (recorded in {self.record}; force=True trains it again)" if self.record else "")
+        again = f" (recorded in {self.record}; force=True trains it again)" if self.record else ""
+        return self.message + again
 
 def _stop_if_diverged(model, losses, epoch:int, what:str):
     "Raise `TrainingDiverged` if a step's loss or a weight of `model` is not finite (`what`: model and data)."
@@ -198,7 +199,8 @@ def fit(model:nn.Module,               # classifier to train in place
             losses, sizes, correct = _train_epoch(model, batches, opt, bar, device, cfg.amp)
             _stop_if_diverged(model, losses, epoch, f"{arch} on {train.name} (lr {cfg.lr:g})")
             sched.step()
-            row.update(train_loss=(losses * sizes).sum().item() / len(train), train_acc=correct.item() / len(train))
+            row.update(train_loss=(losses * sizes).sum().item() / len(train),
+                       train_acc=correct.item() / len(train))
             if valid is not None: row['valid_loss'], row['valid_acc'] = evaluate(model, valid, device=device)
             if cfg.select == 'test': row['test_loss'], row['test_acc'] = evaluate(model, test, device=device)
             hist.rows.append(row)
@@ -357,7 +359,8 @@ def cached_fit(spec:dict,            # JSON-serialisable description of the run 
     try:
         with fixed_threads(): model, hist = train_fn()     # always the same thread count (adv_kt.core)
     except TrainingDiverged as e:
-        atomic_write(bad, lambda f: json.dump(dict(key=key, spec=spec, error=e.message), f, indent=1), binary=False)
+        record = dict(key=key, spec=spec, error=e.message)
+        atomic_write(bad, lambda f: json.dump(record, f, indent=1), binary=False)
         raise TrainingDiverged(e.message, bad) from None
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     atomic_save(dict(key=key, spec=spec, config=model.config, state_dict=state, history=hist.to_dict()), path)

@@ -152,7 +152,7 @@ def cli():
 
 # %% ../nbs/91_train_benchmark.ipynb #65371a88
 def reproduction_slice(threads:int|None=None,  # ADV_KT_THREADS for every job (None: the default, 1)
-                       workers:int=1,           # 1: one job after another in this process; else worker processes
+                       workers:int=1,           # 1: one job after another in this process; else processes
                        preset:str='digits', seeds:tuple=(0, 1), archs:tuple=('lenet', 'resnet18'))->float:
     "Seconds to train experiment 1's sources and transfers of `archs` for `seeds`, from an empty cache."
     from adv_kt.scale import plan, run_local, run_pool

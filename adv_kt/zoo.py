@@ -88,7 +88,8 @@ def train_zoo(preset:str|Preset='digits',  # preset name or object
         try:
             src = source_model(p, m.arch, m.classes, seed, cache, width=m.width(p), epoch_scale=m.epoch_scale)
             kt = transfer_model(p, src, p.zoo_target, seed, cache)
-        except TrainingDiverged as e: rows.append({**row, 'diverged': e.message}); continue   # the others go on
+        except TrainingDiverged as e:                       # recorded; the others go on
+            rows.append({**row, 'diverged': e.message}); continue
         sources[m.name] = src
         rows.append(dict(**row, source_acc=100 * src.accuracy, knowledge_transfer=100 * kt.accuracy,
                          train_seconds=src.history.seconds, transfer_seconds=kt.history.seconds))
@@ -211,7 +212,8 @@ class ZooStudy:
     def diverged_note(self)->str:
         "A sentence naming the members left out because their training diverged ('' if none)."
         d = self.info.get('diverged') or {}
-        return ("; left out, training diverged: " + '; '.join(f"{k} ({v})" for k, v in d.items())) if d else ''
+        if not d: return ''
+        return "; left out, training diverged: " + '; '.join(f"{k} ({v})" for k, v in d.items())
 
 # %% ../nbs/12_model_selection.ipynb #0331b8c3
 @patch
