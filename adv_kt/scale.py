@@ -259,11 +259,22 @@ def run_local(jobs:list, cache=None, progress:bool=True)->dict:
     return out
 
 # %% ../nbs/16_scale.ipynb #a14d8c08
+def _worker_init():
+    "A worker ends on SIGTERM (sent too when its parent dies, on Linux) by raising SystemExit: writes clean up."
+    import ctypes, signal, sys
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try: ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG: ends idle orphans
+    except (OSError, AttributeError): pass                  # not Linux: the pool's own shutdown still applies
+    if os.getppid() == 1: sys.exit(143)                    # the driver died before that took effect
+
 def _stop(ex:ProcessPoolExecutor):
     "Cancel what has not started and end the workers now (a failed graph need not wait for running jobs)."
     procs = list((getattr(ex, '_processes', None) or {}).values())     # shutdown forgets them
     ex.shutdown(wait=False, cancel_futures=True)
     for proc in procs: proc.terminate()
+    for proc in procs:                                 # give each a moment to clean up, then make sure
+        proc.join(timeout=10)
+        if proc.is_alive(): proc.kill()
 
 def run_pool(jobs:list,              # from `plan`
              cache=None,             # the cache folder every worker reads and writes
@@ -274,7 +285,8 @@ def run_pool(jobs:list,              # from `plan`
     workers, cache, threads = workers or len(usable_cpus()), str(cache_dir(cache)), job_threads()
     todo, out, logs, running = list(jobs), {}, {}, {}
     bar = tqdm(total=len(jobs), desc=f'jobs ({workers} processes)', disable=not progress)
-    ex = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn'))
+    spawn = multiprocessing.get_context('spawn')        # fresh interpreters: no torch or CUDA state
+    ex = ProcessPoolExecutor(workers, mp_context=spawn, initializer=_worker_init)
     try:
         while todo or running:
             for j in [j for j in todo if all(d in out for d in j.deps)][:workers - len(running)]:
