@@ -15,18 +15,19 @@ from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS
 from .core import atomic_write, fixed_threads, job_threads
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
-from .stats import correlations, pearson
+from .stats import correlations, pearson, kendall, effects
 from .models import ARCHS, paper_archs
 from .train import (TrainConfig, TrainingDiverged, train_source, knowledge_transfer, cache_dir,
                           cache_key, accuracy)
 
 # %% auto #0
-__all__ = ['PAPER_100', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'EXPERIMENT_PARTS', 'PARTS',
-           'ALL_PARTS', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset', 'default_preset',
-           'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'source_model', 'reference_model',
-           'transfer_model', 'adv_to_knowledge_rows', 'run_adv_to_knowledge', 'knowledge_to_adv_rows',
-           'run_knowledge_to_adv', 'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table',
-           'correlation_table', 'plot_experiment']
+__all__ = ['PAPER_100', 'MANY_SOURCES', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PREDICTORS',
+           'EXPERIMENT_PARTS', 'PARTS', 'ALL_PARTS', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset',
+           'default_preset', 'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'source_model',
+           'reference_model', 'transfer_model', 'adv_to_knowledge_rows', 'run_adv_to_knowledge',
+           'knowledge_to_adv_rows', 'run_knowledge_to_adv', 'source_name', 'many_sources_rows', 'run_many_sources',
+           'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table', 'correlation_table',
+           'plot_experiment', 'resampling_levels', 'effect_summary', 'effect_tables', 'order_note']
 
 # %% ../nbs/09_experiments.ipynb #f6836acc
 @dataclass(frozen=True)
@@ -58,7 +59,10 @@ class Preset:
     min_source_acc:float=0.0       # a source below this own-task test accuracy (%) is flagged as not learned
     deviations:tuple=()            # the preset's deviations from the paper, in words (shown on the pages)
     parts:tuple|None=None          # what `adv_kt_reproduce` runs (None: every part)
-    zoo_target:tuple|None=None     # target classes of the model-selection zoo (None: all)
+    zoo_target:tuple|None=None     # target classes of the model-selection zoo and of the many-sources
+                                   #   study (None: all)
+    many_sources:tuple=()          # the many-sources study: (arch, width scale, epoch scale) per source
+    many_source_classes:tuple|None=None # its source classes (None: all)
 
     def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
     def recipe(self, arch:str, base:TrainConfig)->tuple:
@@ -104,6 +108,13 @@ def paper_exp2_sources(hundred:str='text')->dict:
 
 # %% ../nbs/09_experiments.ipynb #0300a6be
 _DIGITS_EXP2 = overlap_sources((0, 1, 2, 3), (6, 7, 8, 9))
+# experiment 1 with 16 sources per seed: each architecture at its preset width and epochs, and at other widths
+# and training lengths (the zoo's plain-task members included, so a run with the zoo shares their checkpoints)
+MANY_SOURCES = (*((a, 1, 1) for a in paper_archs()),
+                ('mlp', 0.5, 1), ('mlp', 1, 0.5), ('lenet', 0.25, 1), ('lenet', 2, 1), ('lenet', 1, 0.3),
+                ('alexnet', 0.5, 1), ('alexnet', 1, 0.5), ('resnet18', 0.5, 1), ('resnet18', 2, 1),
+                ('resnet18', 1, 0.2), ('resnet50', 1, 0.5))
+_SMOKE_MANY = (('lenet', 1, 1), ('lenet', 0.5, 1), ('lenet', 2, 1), ('mlp', 1, 1))
 _CPU_CFGS = dict(source_cfg=TrainConfig(epochs=10, augment=False, progress=False),     # digits and fashion
                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False))
@@ -149,20 +160,21 @@ PRESETS = dict(
                  seeds=(0, 1), source_n_train=300, n_eval=64, pgd_steps=5, exp1_pgd_steps=5,
                  exp2_sources=_DIGITS_EXP2, synthetic_epochs=1000,
                  recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05)),
-                 min_source_acc=50.0),
+                 min_source_acc=50.0, many_sources=_SMOKE_MANY),
     digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=paper_archs(),
                   widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
                   reference_arch='resnet18', exp2_arch='lenet', **_CPU_CFGS,
                   seeds=(0, 1, 2, 3, 4), source_n_train=None, n_eval=None, pgd_steps=50, exp1_pgd_steps=5,
                   exp2_sources=_DIGITS_EXP2, min_source_acc=90.0, recipes=_DIGITS_RECIPES,
-                  deviations=_DIGITS_DEVIATIONS),
+                  deviations=_DIGITS_DEVIATIONS, many_sources=MANY_SOURCES),
     paper=Preset('paper', 'cifar10', 'stl10', archs=paper_archs(), widths={},
                  reference_arch='resnet18', exp2_arch='resnet18',
                  source_cfg=TrainConfig(epochs=100, select='test'),
                  reference_cfg=TrainConfig(epochs=100, select='test'),
                  transfer_cfg=TrainConfig(epochs=10, select='test'), seeds=(0,), n_eval=None, pgd_steps=50,
                  exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'),
-                 download=True, min_source_acc=40.0),
+                 download=True, min_source_acc=40.0,
+                 parts=('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')),
     fashion=Preset('fashion', 'fashion_mnist', 'fashion_mnist', archs=paper_archs(),
                    widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
                    reference_arch='lenet', exp2_arch='lenet', **_CPU_CFGS,
@@ -170,8 +182,9 @@ PRESETS = dict(
                    exp1_pgd_steps=5,
                    exp2_target=_FASHION_TARGET, exp2_sources=overlap_sources(_FASHION_TARGET, (5, 7, 8, 9)),
                    min_source_acc=80.0, recipes=_DIGITS_RECIPES,
-                   parts=('knowledge_to_adv', 'model_selection'),
-                   zoo_target=_FASHION_TARGET, deviations=_FASHION_DEVIATIONS),
+                   parts=('knowledge_to_adv', 'many_sources', 'model_selection'),
+                   zoo_target=_FASHION_TARGET, deviations=_FASHION_DEVIATIONS,
+                   many_sources=MANY_SOURCES, many_source_classes=(4, 5, 6, 7, 8, 9)),
 )
 
 # %% ../nbs/09_experiments.ipynb #42e055f1
@@ -301,8 +314,8 @@ def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tupl
     "Experiment 1's rows of one seed and source architecture: reference, source, transfer, alphas (cached)."
     x, y = data or eval_data(p)
     ref = ref or reference_model(p, p.reference_arch, None, seed, cache)
-    base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, width=p.width(arch),
-                direction='T->S')
+    base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, arch=arch,
+                width=p.width(arch), direction='T->S')
     try:
         src = source_model(p, arch, None, seed, cache)
         kt = transfer_model(p, src, None, seed, cache)
@@ -359,6 +372,48 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
         tgt = reference_model(p, p.exp2_arch, p.exp2_target, seed, cache); bar.update()
         for overlap in p.exp2_sources:
             rows += knowledge_to_adv_rows(p, seed, overlap, cache, attacks, data, tgt); bar.update()
+    bar.close()
+    return rows
+
+# %% ../nbs/09_experiments.ipynb #d7cd6fe3
+def source_name(arch:str, width_scale:float=1, epoch_scale:float=1)->str:
+    "How a source of the many-sources study is named: 'resnet18 w×2', 'lenet e×0.3', or the bare architecture."
+    return ' '.join([arch] + [f"{k}×{v:g}" for k, v in (('w', width_scale), ('e', epoch_scale)) if v != 1])
+
+def many_sources_rows(p:Preset, seed:int, spec:tuple, cache=None, attacks:tuple=ATTACK_NAMES,
+                      data:tuple|None=None, ref=None)->list:
+    "The many-sources study's rows of one seed and source `spec` = (arch, width scale, epoch scale) (cached)."
+    arch, ws, es = spec
+    x, y = data or eval_data(p, p.zoo_target)
+    ref = ref or reference_model(p, p.reference_arch, p.zoo_target, seed, cache)
+    width = p.width(arch) * ws
+    base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=source_name(arch, ws, es),
+                arch=arch, width=width, epochs=p.source_epochs(arch, es), direction='T->S')
+    try:
+        src = source_model(p, arch, p.many_source_classes, seed, cache, width=width, epoch_scale=es)
+        kt = transfer_model(p, src, p.zoo_target, seed, cache)
+    except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)
+    base.update(_base_row(p, src, kt, ref))
+    return [{**base, **r} for kind in attacks
+            for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
+
+# %% ../nbs/09_experiments.ipynb #8bc5b266
+def run_many_sources(preset:str|Preset='digits', # preset name or object (with a `many_sources` grid)
+                     cache=None,                  # checkpoint and measurement folder
+                     attacks:tuple=ATTACK_NAMES,  # which attacks to measure with
+                     progress:bool=True,          # progress bar over (seed, source)
+                    )->list:                      # one row per seed, source, attack and convention
+    "Experiment 1 over the preset's many-sources grid: knowledge transfer and alphas of every source."
+    p = get_preset(preset)
+    if not p.many_sources: raise ValueError(f"preset {p.name!r} has no many_sources grid")
+    data, rows = eval_data(p, p.zoo_target), []
+    bar = tqdm(total=len(p.seeds) * (len(p.many_sources) + 1), desc=f'many sources ({p.name})',
+               disable=not progress)
+    for seed in p.seeds:
+        ref = reference_model(p, p.reference_arch, p.zoo_target, seed, cache); bar.update()
+        for spec in p.many_sources:
+            bar.set_postfix_str(f'seed {seed}: {source_name(*spec)}')
+            rows += many_sources_rows(p, seed, spec, cache, attacks, data, ref); bar.update()
     bar.close()
     return rows
 
@@ -526,11 +581,86 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
     fig.tight_layout()
     return fig
 
+# %% ../nbs/09_experiments.ipynb #381237a2
+PREDICTORS = METRICS + ('source_acc',)
+
+def resampling_levels(sel:list)->tuple:
+    "(levels: name -> group labels or None, the level verdicts rest on, within-group labels) for rows `sel`."
+    if sel[0]['experiment'] != 'adv_to_knowledge':
+        ov = [r['overlap'] for r in sel]
+        return dict(points=None, overlaps=ov), 'overlaps', ov
+    src, arch = [r['source'] for r in sel], [r.get('arch', r['source']) for r in sel]
+    if len(set(src)) == len(set(arch)): return dict(points=None, architectures=arch), 'architectures', arch
+    return dict(points=None, sources=src, architectures=arch), 'sources', arch
+
+def effect_summary(rows:list, attack:str, convention:str='official', n_boot:int=2000,
+                   learned_only:bool=False, # only points whose source reached the preset's `min_source_acc`
+                  )->dict:                  # predictor -> statistic -> {'estimate', level: (low, high)}; + 'levels'
+    "`adv_kt.stats.effects` of every alpha and of source accuracy on knowledge transfer (diverged left out)."
+    sel = _select(rows, attack, convention, learned_only)
+    if len(sel) < 4: raise ValueError(f"rows: need at least 4 points, got {len(sel)}")
+    levels, main, within = resampling_levels(sel)
+    kt, acc = [r['knowledge_transfer'] for r in sel], [r['source_acc'] for r in sel]
+    out = {m: effects([r[m] for r in sel], kt, acc, within, levels, n_boot) for m in PREDICTORS}
+    out['levels'] = dict(names=list(levels), main=main, n=len(sel), groups={
+        k: len(set(v)) for k, v in levels.items() if v is not None})
+    return out
+
+# %% ../nbs/09_experiments.ipynb #8eb2e5bb
+_LABEL = dict(alpha1='α1', alpha2='α2', alpha12='α1·α2', source_acc='source acc.')
+_WITHIN = dict(architectures='architecture', sources='architecture', overlaps='overlap level')
+
+def _ci(d:dict, level:str, nd:int=2, fmt:str|None=None)->str:
+    lo, hi = d[level]
+    f = fmt or f"+.{nd}f"
+    return '–' if not math.isfinite(lo) else f"[{lo:{f}}, {hi:{f}}]"
+
+def _est(d:dict, nd:int=2)->str: return '–' if not math.isfinite(d['estimate']) else f"{d['estimate']:+.{nd}f}"
+
+def effect_tables(summary:dict)->str:
+    "Two markdown tables from `effect_summary`: r at each level of resampling; what survives source accuracy."
+    lv = summary['levels']; main = lv['main']
+    name = lambda k: f"{k} ({lv['groups'][k]})" if k in lv['groups'] else f"points ({lv['n']})"
+    a = ["| predictor | Pearson r | " + " | ".join(f"95% CI, {name(k)}" for k in lv['names']) + " |",
+         "|---|---|" + "---|" * len(lv['names'])]
+    a += [f"| {_LABEL[m]} | {_est(summary[m]['pearson'])} | "
+          + " | ".join(_ci(summary[m]['pearson'], k) for k in lv['names']) + " |" for m in PREDICTORS]
+    b = [f"| predictor | slope (pp per unit) | R² | r given source acc. | ΔR² beyond source acc. "
+         f"| r within {_WITHIN[main]} |", "|---|---|---|---|---|---|"]
+    for m in PREDICTORS:
+        s = summary[m]
+        cell = lambda k, nd=2: f"{_est(s[k], nd)} {_ci(s[k], main, nd)}"
+        slope = f"{s['slope']['estimate']:.3g} {_ci(s['slope'], main, fmt='.3g')}" if m != 'source_acc' else \
+                f"{s['slope']['estimate']:.3g}"
+        b.append(f"| {_LABEL[m]} | {slope} | {s['r2']['estimate']:.2f} {_ci(s['r2'], main)} | "
+                 + (f"{cell('partial')} | {cell('r2_gain', 3)}" if m != 'source_acc' else "– | –")
+                 + f" | {cell('within')} |")
+    return ('\n'.join(a) + f"\n\nIntervals: 95% percentile bootstrap, resampling single points or whole "
+            f"{', '.join(k for k in lv['groups'])} (their seeds together). Below, intervals resample {main}.\n\n"
+            + '\n'.join(b))
+
+# %% ../nbs/09_experiments.ipynb #d5151d35
+def order_note(rows:list, attack:str='fgsm', convention:str='official')->str:
+    "Experiment 1's architectures ordered by knowledge transfer and by each alpha, ours beside the paper's Table 1."
+    summ = {s['model']: s for s in summarize(rows, attack, convention)
+            if s['model'] in PAPER_TABLE1 and s['knowledge_transfer'] is not None}
+    if len(summ) < 3: raise ValueError(f"rows: need 3 or more of the paper's architectures, got {list(summ)}")
+    lines = []
+    for j, m in enumerate(('knowledge_transfer',) + METRICS):
+        ours = sorted(summ, key=lambda k: summ[k][m])
+        paper = sorted(summ, key=lambda k: PAPER_TABLE1[k][j])
+        tau = kendall([summ[k][m] for k in summ], [PAPER_TABLE1[k][j] for k in summ])
+        say = lambda order: ' < '.join(display_name(k) for k in order)
+        lines.append(f"- {_LABEL.get(m, 'knowledge transfer')}: ours {say(ours)}; paper {say(paper)} "
+                     f"(Kendall τ between the two orders {tau:+.2f})")
+    return '\n'.join(lines)
+
 # %% ../nbs/09_experiments.ipynb #90b2cf8c
 EXPERIMENT_PARTS = dict(     # part -> (experiment, attacks, title)
     adv_to_knowledge=(run_adv_to_knowledge, ('fgsm', 'pgd'),
                       'Experiment 1: adversarial -> knowledge transferability (T->S)'),
     knowledge_to_adv=(run_knowledge_to_adv, ('pgd',),
-                      'Experiment 2: knowledge -> adversarial transferability (S->T)'))
+                      'Experiment 2: knowledge -> adversarial transferability (S->T)'),
+    many_sources=(run_many_sources, ('fgsm', 'pgd'), 'Experiment 1 with many source models (T->S)'))
 PARTS = ('synthetic', *EXPERIMENT_PARTS)
 ALL_PARTS = PARTS + ('model_selection',)

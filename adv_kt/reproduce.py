@@ -10,7 +10,8 @@ import numpy as np
 import matplotlib
 from .experiments import (get_preset, PRESETS, run_adv_to_knowledge, run_knowledge_to_adv, paper_table,
                                 correlation_table, plot_experiment, summarize, correlate, Preset,
-                                learned_note, EXPERIMENT_PARTS, PARTS, ALL_PARTS)
+                                learned_note, EXPERIMENT_PARTS, PARTS, ALL_PARTS, effect_summary,
+                                effect_tables, order_note)
 import torch
 from tqdm import tqdm
 from .synthetic import make_rbf_data, synthetic_network, perturbation_sweep, plot_sweep, SWEEP_METRICS
@@ -132,7 +133,9 @@ def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path
     "Run one image experiment; write its CSV and JSON tables and its figures; return its report section."
     rows = run(p, cache=cache, attacks=attacks, progress=progress)
     write_csv(rows, out/f'{part}.csv')
-    _atomic_text(out/f'{part}.json', json.dumps(_experiment_json(rows, attacks), indent=1))
+    eff = {a: effect_summary(rows, a) for a in attacks} if len(_points(rows)) >= 4 else {}
+    _atomic_text(out/f'{part}.json', json.dumps({**_experiment_json(rows, attacks), 'effects': _finite(eff)},
+                                                indent=1))
     md = [f'## {title}\n']
     for a in attacks:
         fig = plot_experiment(rows, a)
@@ -141,7 +144,14 @@ def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path
                f'![{part} {a}]({part}_{a}.png)\n']
     md += ['### Correlations with knowledge transfer (official convention)\n', learned_note(rows) + '\n',
            correlation_table(rows, attacks), '']
+    if part == 'adv_to_knowledge':
+        md += ["### The paper's order (FGSM, official convention)\n", order_note(rows, 'fgsm'), '']
+    for a, e in eff.items():
+        md += [f'### What varies, and source accuracy ({a.upper()}, official convention)\n', effect_tables(e), '']
     return md
+
+def _points(rows:list)->set: return {(r.get('source', r.get('overlap')), r['seed']) for r in rows
+                                     if not r.get('source_diverged')}
 
 # %% ../nbs/13_reproduce.ipynb #46ff8827
 def _model_selection_part(p:Preset, out:Path, cache, progress:bool)->list:

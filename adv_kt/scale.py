@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Callable
 from tqdm import tqdm
 from .experiments import (Preset, get_preset, source_model, reference_model, transfer_model,
-                                adv_to_knowledge_rows, knowledge_to_adv_rows, PARTS, ALL_PARTS,
-                                EXPERIMENT_PARTS)
+                                adv_to_knowledge_rows, knowledge_to_adv_rows, many_sources_rows, source_name,
+                                PARTS, ALL_PARTS, EXPERIMENT_PARTS)
 from .synthetic import make_rbf_data, synthetic_network
 from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir, TrainingDiverged
@@ -52,6 +52,7 @@ def _transfer(p, arch, classes, seed, width, epoch_scale, target_classes, cache=
 
 def _exp1(p, seed, arch, attacks, cache=None): adv_to_knowledge_rows(p, seed, arch, cache, attacks)
 def _exp2(p, seed, overlap, attacks, cache=None): knowledge_to_adv_rows(p, seed, overlap, cache, attacks)
+def _many(p, seed, spec, attacks, cache=None): many_sources_rows(p, seed, spec, cache, attacks)
 def _synthetic(m, epochs, cache=None): synthetic_network(m, epochs, *_rbf(), cache)
 def _rbf(): d = make_rbf_data(seed=0); return d.X, d.Y
 
@@ -128,11 +129,17 @@ def plan(preset:str|Preset,        # preset name or object
                 t = kt(a, classes, p.width(a), 1.0, p.exp2_target)
                 add(Job(f"seed {seed}: experiment 2 overlap {ov}", _exp2, dict(p=p, seed=seed, overlap=ov,
                         attacks=attacks), deps=(r, t), arch=a, width=p.width(a)))
+        if 'many_sources' in parts:
+            r, attacks = ref(p.reference_arch, p.zoo_target), EXPERIMENT_PARTS['many_sources'][1]
+            for a, ws, es in p.many_sources:
+                t = kt(a, p.many_source_classes, p.width(a) * ws, es, p.zoo_target)
+                add(Job(f"seed {seed}: many sources {source_name(a, ws, es)}", _many, dict(
+                    p=p, seed=seed, spec=(a, ws, es), attacks=attacks), deps=(r, t), arch=a, width=p.width(a) * ws))
         if 'model_selection' in parts: _zoo_jobs(p, seed, add, ref, kt)
     return list(jobs.values())
 
 # %% ../nbs/16_scale.ipynb #6d5bc565
-COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_score', '_synthetic')
+COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_many', '_score', '_synthetic')
 
 def plot_graph(jobs:list, ax=None):
     "Draw a job graph: one column per kind of job, arrows from dependencies to the jobs that wait for them."
@@ -176,7 +183,7 @@ def gpu_share(job:Job, shares:dict|None=None)->float:
     if job.arch is None: return 0.0
     one = lambda a, w: (shares or GPU_SHARES).get(a, 1.0) * min(1.0, w) ** 2
     s = one(job.arch, job.width)
-    if job.fn in (_exp1, _score, _examples):      # these also attack or run the reference model
+    if job.fn in (_exp1, _many, _score, _examples):      # these also attack or run the reference model
         p = job.kwargs['p']
         s = max(s, one(p.reference_arch, p.width(p.reference_arch)))
     return round(min(1.0, max(0.1, s)), 2)
@@ -357,8 +364,8 @@ def _job_flops(p:Preset, j:Job, F)->float:
     if j.fn is _transfer:
         n = _images(p.target, k['target_classes'], 'train', p.target_n_train)
         return p.transfer_cfg.epochs * n * F(a, k['width'])
-    if j.fn is _exp1:             # the reference is attacked, the source measured
-        n = p.n_eval or _images(p.target, None, 'test')
+    if j.fn in (_exp1, _many):    # the reference is attacked, the source measured
+        n = p.n_eval or _images(p.target, p.zoo_target if j.fn is _many else None, 'test')
         return sum(3 * steps(kind) * n * ref + 2 * n * F(a, j.width) for kind in k['attacks'])
     if j.fn is _exp2:             # the source is attacked, the target model measured
         n = p.n_eval or _images(p.target, p.exp2_target, 'test')
@@ -389,7 +396,7 @@ def projected_hours(preset:str|Preset,  # preset name or object
     F = functools.cache(lambda arch, width: forward_flops(arch, width, dataset_info(p.source).channels))
     jobs = plan(p, parts)
     def secs(j):                 # the job's FLOPs at the FLOP rate of the network that dominates it
-        attacked_ref = j.fn in (_exp1, _examples) or j.arch is None     # the reference's attack dominates
+        attacked_ref = j.fn in (_exp1, _many, _examples) or j.arch is None     # the reference's attack dominates
         a = p.reference_arch if attacked_ref else j.arch
         return _job_flops(p, j, F) / (3 * F(a, 1.0) * rates.get(a, min(rates.values())))
     done = {}

@@ -9,9 +9,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 # %% auto #0
-__all__ = ['CORRELATION_ROWS', 'RANKING_ROWS', 'paired', 'ranks_rows', 'pearson_rows', 'spearman_rows', 'kendall_rows',
+__all__ = ['CORRELATION_ROWS', 'RANKING_ROWS', 'EFFECTS', 'paired', 'ranks_rows', 'pearson_rows', 'spearman_rows', 'kendall_rows',
            'tau_w_rows', 'regret_rows', 'pearson', 'spearman', 'kendall', 'weighted_tau', 'top1_regret', 'bootstrap',
-           'correlations']
+           'correlations', 'group_resamples', 'partial_pearson', 'r2_gain', 'within_pearson', 'effects']
 
 # %% ../nbs/07a_stats.ipynb #4f55ebb4
 def paired(x:Sequence, y:Sequence, min_n:int=2)->tuple:
@@ -131,3 +131,86 @@ def correlations(x, y,            # paired values (e.g. alpha and knowledge tran
     "Pearson, Spearman and Kendall correlations with percentile bootstrap intervals."
     x, y = paired(x, y, min_n=3)
     return {k: v[:3] for k, v in bootstrap(CORRELATION_ROWS, x, y, n_boot, seed, level).items()}
+
+# %% ../nbs/07a_stats.ipynb #b9dfc6c6
+def group_resamples(groups:Sequence|int, # one label per point (a group's points move together), or n points
+                    n_boot:int=2000,     # resamples
+                    seed:int=0,          # seed of the resampling
+                   )->list:              # n_boot index arrays into the points
+    "Bootstrap resamples that draw whole groups with replacement; the points of a drawn group come together."
+    if isinstance(groups, (int, np.integer)): members = [np.array([i]) for i in range(groups)]
+    else:
+        g = np.asarray(groups)
+        if g.ndim != 1: raise ValueError(f"groups: need one label per point, got shape {g.shape}")
+        members = [np.flatnonzero(g == k) for k in dict.fromkeys(g.tolist())]
+    if len(members) < 2: raise ValueError(f"groups: need at least 2 groups to resample, got {len(members)}")
+    draws = np.random.default_rng(seed).integers(0, len(members), (n_boot, len(members)))
+    return [np.concatenate([members[k] for k in d]) for d in draws]
+
+# %% ../nbs/07a_stats.ipynb #db97bbcb
+def _resid(v:np.ndarray, *covs)->np.ndarray:
+    "v minus its least-squares fit on an intercept and `covs`."
+    Z = np.column_stack([np.ones(len(v)), *covs])
+    return v - Z @ np.linalg.lstsq(Z, v, rcond=None)[0]
+def _r(a, b, a0=None, b0=None)->float:
+    "Pearson r of a and b; NaN if either is constant, or negligible beside the a0, b0 it was derived from."
+    ss = lambda v: ((v - v.mean()) ** 2).sum()
+    small = lambda v, v0: v0 is not None and ss(v) <= 1e-20 * max(ss(v0), 1e-300)
+    if small(a, a0) or small(b, b0): return math.nan
+    return float(pearson_rows(a[None], b[None])[0])
+def _r2(y, *covs)->float:
+    tot = ((y - y.mean()) ** 2).sum()
+    return float(1 - (_resid(y, *covs) ** 2).sum() / tot) if tot > 1e-12 * max(1.0, (y ** 2).sum()) else math.nan
+def _demean(v:np.ndarray, g:np.ndarray)->np.ndarray:
+    _, inv = np.unique(g, return_inverse=True)
+    return v - (np.bincount(inv, v) / np.bincount(inv))[inv]
+
+EFFECTS = dict(                                   # name -> (x, y, z, groups) -> value; NaN where undefined
+    pearson=lambda x, y, z, g: _r(x, y),
+    slope=lambda x, y, z, g: float(np.cov(x, y)[0, 1] / x.var(ddof=1)) if x.var() > 0 else math.nan,
+    r2=lambda x, y, z, g: _r(x, y) ** 2,
+    partial=lambda x, y, z, g: _r(_resid(x, z), _resid(y, z), x, y),
+    r2_gain=lambda x, y, z, g: _r2(y, z, x) - _r2(y, z),
+    within=lambda x, y, z, g: _r(_demean(x, g), _demean(y, g), x, y))
+
+# %% ../nbs/07a_stats.ipynb #99bfe809
+def _checked(name:str, x, y, z=None, groups=None)->float:
+    x, y = paired(x, y, min_n=4)
+    z = None if z is None else paired(x, z, min_n=4)[1]
+    g = None if groups is None else np.asarray(groups)
+    if g is not None and g.shape != x.shape: raise ValueError(f"groups: need one label per point, got {g.shape}")
+    v = EFFECTS[name](x, y, z, g)
+    if not math.isfinite(v): raise ValueError(f"x, y: the {name} statistic is undefined here (a constant side)")
+    return float(v)
+def partial_pearson(x:Sequence, y:Sequence, z:Sequence)->float:
+    "Pearson correlation of x and y with z held fixed (residuals of least-squares fits on z)."
+    return _checked('partial', x, y, z)
+def r2_gain(x:Sequence, y:Sequence, z:Sequence)->float:
+    "R-squared of y on (z, x) minus R-squared of y on z: what x explains beyond z."
+    return _checked('r2_gain', x, y, z)
+def within_pearson(x:Sequence, y:Sequence, groups:Sequence)->float:
+    "Pearson correlation of x and y after subtracting each group's mean from both."
+    return _checked('within', x, y, None, groups)
+
+# %% ../nbs/07a_stats.ipynb #9e015d78
+def effects(x, y,              # a metric and knowledge transfer, one per (model, seed) point
+            z,                 # the confounder held fixed (source accuracy), one per point
+            within:Sequence,   # group labels for the within-group correlation (architecture, overlap)
+            levels:dict,       # interval name -> group labels to resample (None: single points)
+            n_boot:int=2000,   # resamples per level
+            seed:int=0,        # seed of the resampling
+            level:float=0.95,  # interval coverage
+           )->dict:            # statistic -> {'estimate': v, level name: (low, high), ...}
+    "Every statistic of `EFFECTS` with a percentile bootstrap interval per resampling scheme in `levels`."
+    x, y = paired(x, y, min_n=4)
+    z, g = paired(x, z)[1], np.asarray(within)
+    if g.shape != x.shape: raise ValueError(f"within: need one label per point, got shape {g.shape}")
+    out = {k: {'estimate': f(x, y, z, g)} for k, f in EFFECTS.items()}
+    q = [(1 - level) / 2, (1 + level) / 2]
+    for name, labels in levels.items():
+        draws = group_resamples(len(x) if labels is None else labels, n_boot, seed)
+        vals = np.array([[f(x[i], y[i], z[i], g[i]) for f in EFFECTS.values()] for i in draws])
+        for k, v in zip(EFFECTS, vals.T):
+            v = v[np.isfinite(v)]
+            out[k][name] = tuple(float(a) for a in np.quantile(v, q)) if len(v) else (math.nan, math.nan)
+    return out
