@@ -14,7 +14,7 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from .attacks import Attack, official_fgsm, official_pgd, evaluating
 from .metrics import bidirectional, CONVENTIONS, model_device
-from .baselines import check_labels, leep, nce, h_score, logme, transrate
+from .baselines import check_labels, check_features, leep, nce, h_score, logme, transrate
 from .stats import RANKING_ROWS, bootstrap
 from .models import get_model
 from .train import atomic_save, verified_load
@@ -23,8 +23,9 @@ from .core import atomic_write, positive_int, positive_float, nonnegative_int, r
 
 # %% auto #0
 __all__ = ['NEEDS', 'SCORERS', 'ALPHA_COLUMNS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'Scorer',
-           'register_scorer', 'alpha_scores', 'forward_scorers', 'SourceScores', 'AdvExamples', 'reference_examples',
-           'replay_attack', 'score_sources', 'RankingReport', 'evaluate_ranking', 'adv_kt_rank', 'main', 'cli']
+           'register_scorer', 'alpha_scores', 'forward_scorers', 'sfda', 'knn_accuracy', 'gbc', 'SourceScores',
+           'AdvExamples', 'reference_examples', 'replay_attack', 'score_sources', 'RankingReport', 'evaluate_ranking',
+           'adv_kt_rank', 'main', 'cli']
 
 # %% ../nbs/08_selection.ipynb #55467d57
 def _last_linear(model:nn.Module)->nn.Linear|None:
@@ -140,6 +141,94 @@ for _n, _needs, _fn in (('leep', 'probs', leep), ('nce', 'probs', nce), ('h_scor
 def forward_scorers()->list:
     "Names of the forward-pass scorers, in registry order."
     return [n for n, s in SCORERS.items() if s.needs != 'gradient']
+
+# %% ../nbs/08_selection.ipynb #542a8fc8
+def _largest_eigenvalue(A:Tensor, steps:int=3)->float:
+    "Largest eigenvalue of symmetric A: `steps` power steps from its row sums (SFDA's `iterative_A`)."
+    x = A.sum(1)
+    for _ in range(steps):
+        t = A @ x; v = t / t.norm()
+        t = A @ v; x = t / t.norm()
+    lam = (x @ A @ v).item()
+    return lam if math.isfinite(lam) else torch.linalg.eigvalsh(A).max().item()   # row sums of zero
+
+def _shrunk_lda(X:Tensor, y:Tensor, k:int, prior:Tensor, shrinkage:float|None=None)->tuple:
+    "SFDA's discriminant: (class probabilities n x K, class means, shrinkage used)."
+    n, D = X.shape
+    cnt = torch.bincount(y, minlength=k).to(X.dtype)
+    means = torch.zeros(k, D, dtype=X.dtype).index_add_(0, y, X) / cnt[:, None]
+    R = X - means[y]
+    Sw = (R * (prior[y] / cnt[y])[:, None]).T @ R                    # sum_c prior_c * biased cov of class c
+    if Sw.trace() <= 0: raise ValueError("features: do not vary within any class; SFDA is undefined")
+    if shrinkage is None: shrinkage = max(math.exp(-5 * _largest_eigenvalue(Sw)), 1e-10)
+    S = (1 - shrinkage) * Sw + shrinkage * Sw.trace() / D * torch.eye(D, dtype=X.dtype)
+    coef = torch.linalg.solve(S, means.T).T
+    logits = X @ coef.T - 0.5 * (means * coef).sum(1) + prior.log()
+    return logits.softmax(1), means, shrinkage
+
+# %% ../nbs/08_selection.ipynb #d4de6910
+def sfda(features,  # n x D penultimate features of the source model on the target data
+         labels,    # n target labels
+        )->float:   # mean probability of the true class after the self-challenge, in (0, 1]
+    "SFDA (Shao et al., ECCV 2022): a Fisher discriminant's fit after pulling samples to the other classes."
+    f = check_features(features)
+    y, k = check_labels(labels, len(f), min_classes=2)
+    n, D = f.shape
+    if D > n - k:
+        raise ValueError(f"features: SFDA needs at most n - K = {n - k} dimensions for {n} samples of {k} "
+                         f"classes, got {D}: its within-class scatter is singular and every candidate "
+                         "would score 1.0; score more samples or reduce the features (e.g. PCA)")
+    prior = torch.bincount(y, minlength=k).to(f.dtype) / n
+    p, means, shrinkage = _shrunk_lda(f, y, k, prior)
+    p = p.softmax(1)                                                  # the authors' second softmax
+    others = (means.sum(0) - means) / (k - 1)                         # mean of the other classes' means
+    w = p.gather(1, y[:, None])
+    p2, _, _ = _shrunk_lda(w * f + (1 - w) * others[y], y, k, prior, shrinkage)   # ConfMix, refit
+    return p2.gather(1, y[:, None]).mean().item()
+
+# %% ../nbs/08_selection.ipynb #e52af378
+def knn_accuracy(features,  # n x D penultimate features of the source model on the target data
+                 labels,    # n target labels
+                 k:int=10,  # neighbours that vote (fixed before any zoo was scored; n - 1 if fewer)
+                )->float:   # leave-one-out accuracy in [0, 1]
+    "Leave-one-out k-nearest-neighbour accuracy on the frozen features, cosine similarity (arXiv 2503.18528)."
+    f = check_features(features)
+    y, c = check_labels(labels, len(f), min_classes=2)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k: must be an integer >= 1, got {k!r}")
+    k = min(k, len(f) - 1)
+    z = f / f.norm(dim=1, keepdim=True).clamp_min(torch.finfo(f.dtype).tiny)
+    sim = (z @ z.T).fill_diagonal_(-math.inf)                          # leave the sample itself out
+    nn_idx = sim.topk(k, dim=1).indices                                # nearest first
+    votes = torch.zeros(len(f), c, dtype=torch.int64).scatter_add_(1, y[nn_idx], torch.ones_like(nn_idx))
+    rank = torch.full((len(f), c), k, dtype=torch.int64)               # position of each class's nearest vote
+    rank.scatter_reduce_(1, y[nn_idx], torch.arange(k).expand(len(f), k), 'amin')
+    pred = (votes * (k + 1) - rank).argmax(1)                          # most votes, then the nearest
+    return (pred == y).double().mean().item()
+
+# %% ../nbs/08_selection.ipynb #d2412c5a
+def gbc(features,          # n x D penultimate features of the source model on the target data
+        labels,            # n target labels
+        pca_dims:int=64,   # project wider features on this many principal components (authors' default)
+       )->float:           # minus the summed Bhattacharyya coefficients of the class pairs, in [-K(K-1), 0]
+    "Gaussian Bhattacharyya coefficient (Pándy et al., CVPR 2022), spherical, as in the authors' code."
+    f = check_features(features)
+    y, k = check_labels(labels, len(f), min_classes=2)
+    if isinstance(pca_dims, bool) or not isinstance(pca_dims, int) or pca_dims < 1:
+        raise ValueError(f"pca_dims: must be an integer >= 1, got {pca_dims!r}")
+    if f.shape[1] > pca_dims:
+        fc = f - f.mean(0)
+        f = fc @ torch.linalg.svd(fc, full_matrices=False).Vh[:pca_dims].T
+    cnt = torch.bincount(y, minlength=k).to(f.dtype)[:, None]
+    mu = torch.zeros(k, f.shape[1], dtype=f.dtype).index_add_(0, y, f) / cnt
+    var = (torch.zeros_like(mu).index_add_(0, y, (f - mu[y]) ** 2) / cnt).clamp_min(1e-4).mean(1)
+    avg = (var[:, None] + var[None, :]) / 2
+    lv = var.log()
+    db = torch.cdist(mu, mu) ** 2 / avg / 8 + 0.5 * (avg.log() - 0.5 * lv[:, None] - 0.5 * lv[None, :])
+    return -(torch.exp(-db).sum() - torch.exp(-db.diagonal()).sum()).item()
+
+# %% ../nbs/08_selection.ipynb #2c1c6f72
+for _n, _fn in (('sfda', sfda), ('knn', knn_accuracy), ('gbc', gbc)): register_scorer(_n, 'features', _fn)
 
 # %% ../nbs/08_selection.ipynb #f8d887a9
 @dataclass

@@ -100,7 +100,20 @@ PAGE_FACTS = """async () => {
   return {title: document.title, description: one('meta[name=description]')?.content ?? null,
     h1: one('h1')?.textContent.trim() ?? null, text: document.body.innerText,
     current: one('nav.sidebar a[aria-current=page]')?.getAttribute('href') ?? null,
-    images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && !!i.naturalWidth})),
+    images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && !!i.naturalWidth,
+                                           alt: i.alt})),
+    inlineCss: q('style').length, sheets: q('link[rel=stylesheet]').map(l => l.getAttribute('href')),
+    currentInView: (a => a && (r => r.top >= 0 && r.bottom <= innerHeight)(a.getBoundingClientRect()))(
+      one('nav.sidebar a[aria-current=page]')),
+    badSigs: q('.celltag_doc-card pre').map(p => p.innerText).filter(t => /<factory>|NoneType/.test(t)),
+    badCards: q('.celltag_doc-card .jp-OutputArea-output').filter(c => c.querySelector(':is(h2, h3, h4) :is(em, strong)')
+      || (p => p?.firstElementChild?.tagName === 'EM' && p.innerText.trim() !== p.firstElementChild.innerText.trim())(
+           [...c.querySelectorAll(':scope > p')].pop())).map(c => c.innerText.slice(0, 80)),
+    clippedMath: q('.math.display').filter(m => m.scrollHeight > m.clientHeight + 1)
+      .map(m => m.textContent.slice(0, 40)),
+    brokenValues: q('.nw').filter(s => s.getClientRects().length > 1).map(s => s.textContent),
+    codeScrolls: q('.jp-InputArea-editor pre').filter(p => p.scrollWidth > p.clientWidth
+      && Math.max(...p.textContent.split('\\n').map(l => l.length)) <= 110).map(p => p.textContent.slice(0, 50)),
     links: q('a[href]').map(a => a.href), ids: q('[id]').map(e => e.id).concat(q('a[name]').map(a => a.name)),
     sidebar: q('nav.sidebar a').map(a => a.getAttribute('href')), mathAll: q('math').length,
     math: q('math').filter(m => m.getBoundingClientRect().width > 0).length,
@@ -177,6 +190,12 @@ def page_problems(v: Visitor, rep: dict, nb: str) -> list:
     f = v.visit(page)
     problems = f['errors'] + [f'fetched from off the site (docs work offline): {u}' for u in f['external']]
     problems += [f"image not shown: {i['src'][:120]}" for i in f['images'] if not i['ok']]
+    problems += [f"image without alt text: {i['src'][:120]}" for i in f['images'] if not i['alt'].strip()
+                 or i['alt'].startswith('No description')]
+    problems += [f'wrong in API card: {c!r}' for c in f['badCards'] + f['badSigs']]
+    problems += [f'display math clipped: {m!r}' for m in f['clippedMath']]
+    problems += [f'table value broken across lines: {v!r}' for v in f['brokenValues']]
+    problems += [f'code of <= 110 characters scrolls sideways: {c!r}' for c in f['codeScrolls']]
     problems += [f"cell {c['id']} plots ({c['src'].strip().splitlines()[0][:60]!r}) but shows no figure: "
                  'run the notebook, save its outputs' for c in f['cells'] if plots(c['src']) > c['figs']]
     checks = [(f['h1'] == meta['title'], f"h1 {f['h1']!r} is not the front matter title {meta['title']!r}"),
@@ -186,6 +205,8 @@ def page_problems(v: Visitor, rep: dict, nb: str) -> list:
               (nb not in rep.get('cut_descriptions', {}), 'description cut at a line break: one line please'),
               (f['sidebar'] == rep['order'], f"sidebar {f['sidebar']} not in reading order {rep['order']}"),
               (f['current'] == page, f'sidebar does not mark {page} as the current page'),
+              (f['currentInView'], "the current page's sidebar entry is not in view"),
+              (f['inlineCss'] == 0 and f['sheets'] == [rd.SHARED_CSS, 'styles.css'], 'not the shared stylesheets'),
               (f['math'] == f['mathAll'], f"{f['mathAll'] - f['math']} formulas take no space (MathML)"),
               (f['overflowX'] <= 0, f"page scrolls sideways by {f['overflowX']}px at {VIEWPORT['width']}px")]
     problems += [msg for ok, msg in checks if not ok]
@@ -194,7 +215,7 @@ def page_problems(v: Visitor, rep: dict, nb: str) -> list:
         url, frag = urldefrag(link)
         target, rel = unquote(urlsplit(url).path)[1:] or 'index.html', link[len(v.base):]
         if not (v.root/target).is_file(): problems.append(f'broken link: {rel}')
-        elif target.endswith('.html') and target not in rep['pages'].values():
+        elif target.endswith('.html') and target not in rep['order']:
             problems.append(f'link to a page outside the site: {target}')
         elif frag and target.endswith('.html') and unquote(frag) not in v.visit(target)['ids']:
             problems.append(f'broken anchor: {rel}')
@@ -220,6 +241,95 @@ def test_landing_page_screenshot(site, visitor, browser):
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and int.from_bytes(png[16:20], 'big') == VIEWPORT['width']
     assert f['height'] > VIEWPORT['height'] / 2 and f['h1'] and f['sidebar']
     print(f"\nscreenshots in {SHOTS}/; render {site['seconds']}s (this run {site['_secs']:.0f}s)")
+
+def test_search_finds_cards_and_headings(site, visitor):
+    "Typing a name into the search box lists its card first; Enter opens it. Nothing is fetched off the site."
+    ns = {}; exec((ROOT/'adv_kt'/'_modidx.py').read_text(), ns)
+    url, _ = ns['d']['syms']['adv_kt.attacks']['adv_kt.attacks.official_fgsm']
+    want, pg = url.split('/')[-1], visitor.page
+    cases = [('official_fg', want), ('Transferability.as_conv', 'metrics.html#transferability.as_convention'),
+             ('ceiling alpha2', 'alpha2.html#a-ceiling-for-alpha2')]
+    visitor.visit('theory.html')
+    for typed, first in cases:
+        pg.fill('#search', ''); pg.click('#search'); pg.keyboard.type(typed)
+        pg.wait_for_selector('#search-results a')
+        hits = pg.eval_on_selector_all('#search-results a', 'as => as.map(a => a.getAttribute("href"))')
+        assert hits[0] == first, f'{typed!r}: {hits}'
+    pg.keyboard.press('Enter'); pg.wait_for_url('**/alpha2.html#a-ceiling-for-alpha2')
+    assert not visitor.external and not visitor.errors, (visitor.external, visitor.errors)
+    visitor.seen.clear()
+
+def test_api_index(site, visitor):
+    "The API index lists every public name with a card, each linked to it."
+    f, ns = visitor.visit(rd.API_PAGE), {}
+    exec((ROOT/'adv_kt'/'_modidx.py').read_text(), ns)
+    want = {url.split('/')[-1] for mod, syms in ns['d']['syms'].items() for qual, (url, _) in syms.items()
+            if not qual[len(mod) + 1:].startswith('_') and url.split('/')[-1].split('#')[0] in site['order']
+            and url.split('#')[1] in _card_ids(SITE/url.split('/')[-1].split('#')[0])}
+    links = {u[len(visitor.base):] for u in f['links']}
+    assert want and not want - links, sorted(want - links)
+    assert f['current'] == rd.API_PAGE and f['h1'] == rd.API_TITLE and not f['errors'] and not f['external']
+
+MENU = """async () => {
+  const s = document.querySelector('nav.sidebar'), blocked = [];
+  for (const a of s.querySelectorAll('a')) {
+    a.scrollIntoView({block: 'nearest'}); const r = a.getBoundingClientRect();
+    if (!a.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2))) blocked.push(a.href);
+  }
+  return {blocked, scrollY, hrefs: [...s.querySelectorAll('a')].map(a => a.getAttribute('href'))};
+}"""
+
+def test_phone_menu(site, browser):
+    "At 390 px every page is reachable from every page through the menu, without scrolling the page."
+    v = Visitor(browser, viewport=dict(width=390, height=844), is_mobile=True, has_touch=True)
+    try:
+        for page in site['order']:
+            v.page.goto(v.base + page); btn = v.page.locator('.menu-toggle')
+            assert btn.is_visible() and btn.bounding_box()['y'] < 60, page
+            btn.click(); r = v.page.evaluate(MENU)
+            assert r['hrefs'] == site['order'] and not r['blocked'] and r['scrollY'] == 0, (page, r)
+        v.screenshot(site['order'][-1], SHOTS/'menu-phone.png')
+    finally: v.close()
+
+PRINTED = """() => {
+  const q = s => [...document.querySelectorAll(s)], main = document.querySelector('main').getBoundingClientRect();
+  return {chrome: q('.navbar, .sidebar, .toc, .pager').filter(e => getComputedStyle(e).display !== 'none').length,
+    cut: q('main :is(table, pre, img)').filter(e => e.offsetParent && (e.scrollWidth > e.clientWidth + 1
+      || e.getBoundingClientRect().right > main.right + 1)).map(e => e.tagName + ' ' + e.textContent.slice(0, 40))};
+}"""
+
+def test_print(site, browser):
+    "Printed (A4 width): no header, sidebar or pager; no code, table or figure cut at the right edge."
+    v, bad = Visitor(browser, viewport=dict(width=700, height=1000)), {}
+    try:
+        v.page.emulate_media(media='print')
+        for page in site['order']:
+            v.page.goto(v.base + page); r = v.page.evaluate(PRINTED)
+            if r['chrome'] or r['cut']: bad[page] = r
+        v.page.goto(v.base + 'model_selection.html'); v.page.pdf(path=SHOTS/'model_selection.pdf')
+    finally: v.close()
+    assert not bad, bad
+
+DARK = """() => {
+  const rgb = e => getComputedStyle(e).backgroundColor.match(/\\d+/g).slice(0, 3).reduce((a, b) => a + +b, 0);
+  return {body: rgb(document.body), text: getComputedStyle(document.body).color, code: rgb(document.querySelector(
+    '.jp-InputArea-editor pre')), figure: rgb(document.querySelector('.jp-RenderedImage img'))};
+}"""
+
+def test_dark_mode(site, browser):
+    "With the system in dark mode: dark page and code, light text, figures on a light card."
+    v = Visitor(browser, color_scheme='dark')
+    try: v.visit('adv_to_knowledge.html'); r = v.page.evaluate(DARK); v.screenshot('adv_to_knowledge.html',
+                                                                                 SHOTS/'dark.png')
+    finally: v.close()
+    assert r['body'] < 100 and r['code'] < 150 and r['figure'] == 765 and r['text'] != 'rgb(31, 35, 40)', r
+
+def test_card_markdown():
+    "show_doc's markdown, mended before rendering: dunders, stars, NoneType and <factory>."
+    md = rd.card_md('### Transferability.__repr__\n\n```python\ndef f(\n    cache:NoneType=None, info:dict=<factory>,'
+                    ' n:list=<factory>, g=<factory>\n):\n```\n\n*The sums behind alpha1*alpha2 and `2*eps`.*')
+    assert r'Transferability.\_\_repr\_\_' in md and 'cache=None, info:dict={}, n:list=[], g=...' in md
+    assert md.endswith(r'*The sums behind alpha1\*alpha2 and `2*eps`.*')
 
 # What the notebooks may hold but do not yet: a small sample site through the same processors and renderer
 
@@ -252,12 +362,13 @@ def sample(tmp_path_factory):
            '[\\hat\\Delta\\hat\\Delta^\\top] \\Big\\rVert_F$$\n\n::: {.callout-note}\n'
            'A [link back](index.ipynb#top-section).\n:::'),
         md('## A figure'),
-        code('#| fig-cap: A tent\nplt.plot([0, 1, 2], [0, 1, 0])',
+        code('#| fig-cap: A tent\n#| fig-alt: A line up from 0 to 1 and down\nplt.plot([0, 1, 2], [0, 1, 0])',
              outputs=[out('display_data', data={'image/png': _png(), 'text/plain': '<Figure>'})]),
         code('#| code-fold: show\n#| code-summary: "The source"\nx = area(1.0)\nround(x, 2)', outputs=[
             out('stream', name='stderr', text='100%|##########| 10/10 [00:00<00:00, 99.0it/s]\n'),
             out('execute_result', data={'text/plain': '3.14'}, execution_count=1)]),
         code('#| echo: false\nprint(1)', outputs=[out('stream', name='stdout', text='shown without code')]),
+        code("#| output: asis\nprint('| a | b |')", outputs=[out('stream', name='stdout', text='| a |\n|---|\n| 7 |\n')]),
         code('result  # markdown naming a lambda, and a wide table', outputs=[
             out('execute_result', data={'text/plain': 'R', 'text/markdown': res}, execution_count=2)]),
         code('very_long_name = ' + ' + '.join(['another_long_variable_name'] * 12)),
@@ -273,6 +384,8 @@ def test_sample_site_html(sample):
     page = (root/'figs.html').read_text()
     assert 'id="area"' in page and 'Area of a disc' in page, 'automatic show_doc card of an exported def'
     assert '<figcaption><p>A tent</p>' in page and page.count('<math') == 2 and 'math-tex' not in page
+    assert 'alt="A line up from 0 to 1 and down"' in page and '<td>7</td>' in page, 'fig-alt; output: asis'
+    assert '<style' not in page and (root/rd.SHARED_CSS).stat().st_size > 100_000, 'one shared stylesheet'
     assert re.search(r'<details class="code-fold" open(="")?>\s*<summary>The source</summary>', page)
     assert 'it/s' not in page, 'progress bars are dropped'
     assert re.search(r'shown without code\s*</pre>', page) and 'print(' not in page
@@ -289,7 +402,7 @@ def test_sample_site_in_browser(sample, browser):
         assert v.visit('index.html')['images'][0]['ok']
         assert '(paper convention; <lambda>)' in f['text'], 'HTML-ish text in markdown reads as written'
         js = "[...document.querySelectorAll('.table-wrap')].map(w => w.scrollWidth > w.clientWidth)"
-        assert v.page.evaluate(js) == [True], 'the wide table scrolls inside its own box'
+        assert v.page.evaluate(js) == [False, True], 'the wide table scrolls inside its own box'
     finally: v.close()
     assert problems['index.ipynb'] == [] and len(problems['01_figs.ipynb']) == 1, problems
     assert re.match(r"cell \S* plots \('fig, ax = plt.subplots.*no figure", problems['01_figs.ipynb'][0])

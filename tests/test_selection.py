@@ -99,10 +99,11 @@ def setup():
 def test_scores_are_complete_finite_and_timed(setup):
     ref, cands, x, y = setup
     res = score_sources(ref, cands, (x, y))
-    assert res.columns == list(ALPHA_COLUMNS) + ['leep', 'nce', 'h_score', 'logme', 'transrate']
+    fwd = ['leep', 'nce', 'h_score', 'logme', 'transrate', 'sfda', 'knn', 'gbc']
+    assert res.columns == list(ALPHA_COLUMNS) + fwd
     assert all(v is not None and math.isfinite(v) for col in res.values.values() for v in col)
     assert all(t is not None and t >= 0 for ts in res.seconds.values() for t in ts)
-    assert set(res.seconds) == {'alpha', 'forward', 'leep', 'nce', 'h_score', 'logme', 'transrate'}
+    assert set(res.seconds) == {'alpha', 'forward', *fwd}
     correct = int((ref(x).argmax(1) == y).sum())
     assert res.info['n_correct'] == correct < 60
     assert all(0 < n <= correct for n in res.n_alpha)
@@ -272,3 +273,37 @@ def test_cli_errors_are_one_line_and_exit_2(checkpoints, args, msg):
     base = ['--reference', d/'ref.pt', '--target', 'digits_uci', '--n', 20, '--all-samples']
     out = run_cli(base + args)
     assert out.returncode == 2 and msg in out.stderr and 'Traceback' not in out.stderr, out.stderr
+
+
+def test_zoo_caches_alphas_and_forward_scores_apart(tmp_path):
+    "Registering a scorer re-runs the members' forward pass only: the cached alphas are read, not recomputed."
+    from types import SimpleNamespace
+    from adv_kt.experiments import get_preset
+    from adv_kt.selection import register_scorer, forward_scorers
+    from adv_kt.zoo import score_member
+    torch.manual_seed(0)
+    p = get_preset('smoke')
+    ref = SimpleNamespace(key='ref', model=get_model('lenet', 10, in_channels=1).eval())
+    src = SimpleNamespace(key='src', model=get_model('lenet', 10, in_channels=1).eval())
+    x, y = torch.rand(40, 1, 32, 32) * 2 - 1, torch.arange(40) % 10
+    a = score_member(ref, 'm', src, x, y, p, 0, 'fgsm', tmp_path)
+    assert set(ALPHA_COLUMNS) | set(forward_scorers()) == set(a.columns)
+    kinds = lambda: sorted(f.name.split('-')[0] for f in (tmp_path/'measurements').iterdir())
+    assert kinds() == ['zoo_forward', 'zoo_scores']
+    try:
+        register_scorer('mean_confidence', 'probs', lambda probs, labels: probs.max(1).values.double().mean().item())
+        b = score_member(ref, 'm', src, x, y, p, 0, 'fgsm', tmp_path)
+    finally: SCORERS.pop('mean_confidence')
+    assert kinds() == ['zoo_forward', 'zoo_forward', 'zoo_scores']           # one new forward entry, no new alphas
+    assert 'mean_confidence' in b.columns and all(a.values[c] == b.values[c] for c in ALPHA_COLUMNS)
+    assert b.seconds['alpha'] == a.seconds['alpha']                          # read from the cache, not re-timed
+    pg = score_member(ref, 'm', src, x, y, p, 0, 'pgd', tmp_path)
+    assert set(pg.columns) == set(ALPHA_COLUMNS)
+
+
+def test_rank_offers_every_registered_scorer():
+    "`adv_kt_rank --scorers` accepts every registered scorer, the newer ones included."
+    from fastcore.script import anno_parser
+    from adv_kt.selection import adv_kt_rank
+    choices = next(a.choices for a in anno_parser(adv_kt_rank)._actions if a.dest == 'scorers')
+    assert list(choices) == list(SCORERS) and {'sfda', 'knn', 'gbc'} <= set(choices)

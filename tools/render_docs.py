@@ -3,7 +3,9 @@
 
 nbdev's processors run on every notebook into `_proc/` (as `nbdev_proc_nbs`); nbconvert's HTMLExporter with
 `tools/page.html.j2` makes one page per notebook, named as Quarto names them, sidebar in reading order, math
-as MathML (no JavaScript, no CDN); README.md comes from MarkdownExporter. `_site/.render.json` holds a digest
+as MathML (no CDN); one stylesheet for all pages, an API index page, and offline search: lunr.js (vendored from
+the pinned mkdocs) over an index of every heading and API card written here; README.md comes from
+MarkdownExporter. `_site/.render.json` holds a digest
 of every input, so a second call with unchanged inputs renders nothing.
 Usage: python tools/render_docs.py [--readme] [--force] [--quiet]
 """
@@ -18,8 +20,9 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from traitlets.config import Config
 
 HERE = Path(__file__).resolve()
-ROOT, TEMPLATE = HERE.parents[1], HERE.with_name('page.html.j2')
+ROOT, TEMPLATE, ASSETS = HERE.parents[1], HERE.with_name('page.html.j2'), HERE.with_name('docs_assets')
 STAMP, OTHER, HOME_TEXT = '.render.json', 'More', 'Overview'
+SHARED_CSS, API_PAGE, API_TITLE = 'notebook.css', 'api.html', 'API index'
 # Reading order: the two-digit prefix of a notebook's name picks its section (STYLE.md, "Layout").
 SECTIONS = (('Theory', 0, 0), ('Library', 1, 9), ('Experiments', 10, 89), ('Tooling', 90, 99))
 HINT = ('nbdev re-runs, in a fresh namespace, exported cells, show_doc cells and every cell with an import '
@@ -112,8 +115,9 @@ class Renderer(IPythonRenderer):
         base, i, pg = pandoc_id(text), 0, self.page      # API cards own their ids: other headings step aside
         taken = pg['ids'] | (set() if self.card else pg['cards'])
         while (ident := f'{base}-{i}' if i else base) in taken: i += 1
-        pg['ids'].add(ident)
-        if level == 2 and not self.card: pg['toc'].append((ident, html.unescape(re.sub('<[^>]+>', '', text))))
+        pg['ids'].add(ident); plain = html.unescape(re.sub('<[^>]+>', '', text))
+        if level == 2 and not self.card: pg['toc'].append((ident, plain))
+        if self.card: pg['api'].append([ident, plain, ''])
         return f'<h{level} id="{ident}">{text}<a class="anchor-link" href="#{ident}">¶</a></h{level}>\n'
     def block_code(self, code, info=None):   # nbdev's add_links also links inside code
         return super().block_code(re.sub(r'\[(`[^`\n]+`)\]\([^)\s]+\)', r'\1', code), info)
@@ -126,6 +130,24 @@ class Renderer(IPythonRenderer):
     def block_math(self, body): return self._math(body, True)
     def inline_math(self, body): return self._math(body, False)
     def latex_environment(self, name, body): return self._math(f'\\begin{{{name}}}{body}\\end{{{name}}}', 1)
+
+def _outside_code(md: str, f) -> str:
+    "Apply `f` to the parts of markdown `md` outside `code spans`."
+    return ''.join(p if i % 2 else f(p) for i, p in enumerate(re.split(r'(`[^`\n]*`)', md)))
+
+def card_md(md: str) -> str:
+    "A show_doc card's markdown, mended: `__repr__` and `2*eps` literal, `x:NoneType=None` -> `x=None`, no <factory>."
+    esc = lambda t: _outside_code(t, lambda p: re.sub(r'([*_])', r'\\\1', p))
+    md = re.sub(r'^(#+\s+)(.+)$', lambda m: m[1] + esc(m[2]), md, flags=re.M)
+    md = re.sub(r'^\*(.+)\*[ \t]*$', lambda m: '*' + _outside_code(m[1], lambda p: p.replace('*', r'\*')) + '*',
+                md, flags=re.M)
+    md = re.sub(r'(\w+):NoneType=', r'\1=', md)
+    return re.sub(r'(:\s*(dict|list|set)\b)?=<factory>', lambda m: m[0][:-10] + '=' + {
+        'dict': '{}', 'list': '[]', 'set': 'set()'}.get(m[2], '...'), md)
+
+def summary_of(card: str) -> str:
+    "The one-line summary of a show_doc card (its last `*...*` line), as markdown."
+    return next((m[1] for m in reversed(list(re.finditer(r'^\*(.+)\*[ \t]*$', card, flags=re.M)))), '')
 
 def pandoc_md(md: str) -> str:
     "Quarto's fenced divs (`::: {.callout-note}`) and show_doc's `[source](url){target=...}` links, as HTML."
@@ -140,7 +162,10 @@ class Exporter(HTMLExporter):
         cell = context.get('cell', {})
         r = Renderer(escape=False, attachments=cell.get('attachments', {}), exclude_anchor_links=True)
         r.page, r.card = context['resources']['state'], 'doc-card' in cell.get('metadata', {}).get('tags', [])
-        return MarkdownWithMath(renderer=r).render(pandoc_md(source))
+        if r.card and '\n' in source: source, n = card_md(source), len(r.page['api'])
+        out = MarkdownWithMath(renderer=r).render(pandoc_md(source))
+        if r.card and '\n' in source and len(r.page['api']) > n: r.page['api'][-1][2] = summary_of(source)
+        return out
 
 _re_dir = re.compile(r'^\s*#\s*\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
 _re_noise = re.compile(r'\r|\d+%\|.*\||\d+it \[|it/s\]|s/it\]')   # tqdm progress bars
@@ -150,21 +175,35 @@ def _keep(o, readme: bool) -> bool:
     if o.output_type == 'stream': return not (_re_noise.search(o.text) or readme and o.name == 'stderr')
     return not (readme and o.output_type == 'error')
 
+def _asis(o):
+    "A stdout stream as markdown (Quarto's `output: asis`)."
+    if o.output_type != 'stream' or o.name != 'stdout': return o
+    return nbformat.v4.new_output('display_data', data={'text/markdown': o.text, 'text/plain': o.text})
+
+def _plain(md: str) -> str:
+    "Markdown as one line of plain text (for alt text)."
+    md = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', md)
+    return ' '.join(re.sub(r'[`*_$\\]|<[^>]+>|^#+', '', md).split())
+
 def prepare(nb, readme: bool = False) -> dict:
     "Apply Quarto's cell directives, drop front matter and noise, tag API cards; return the front matter."
-    fm, cells = front_matter(nb), []
+    fm, cells = front_matter(nb), []; head = str(fm.get('title', ''))
     for c in nb.cells:
         src, d, md = c.source.splitlines(), {}, c.metadata
         if c.cell_type == 'raw' and src[:1] == ['---'] or c.source.startswith('<!-- WARNING: THIS'): continue
+        if c.cell_type == 'markdown' and (hs := re.findall(r'^#{1,4}\s+(.+?)\s*$', c.source, flags=re.M)):
+            head = _plain(hs[-1])
         if c.cell_type == 'code':
             while src and (m := _re_dir.match(src[0])):
                 d[m[1].lower()] = m[2].strip('"\'') or 'true'; src.pop(0)
             if d.get('include') == 'false': continue
             c.source = '\n'.join(src).strip('\n')
             c.outputs = [] if d.get('output') == 'false' else [o for o in c.outputs if _keep(o, readme)]
+            if d.get('output') == 'asis': c.outputs = [_asis(o) for o in c.outputs]
             if d.get('echo') == 'false' or not c.source.strip(): md.transient = dict(remove_source=True)
             if re.match(r'\s*show_doc\(', c.source): md.tags = ['doc-card']
-            md.update(fold=d.get('code-fold'), summary=d.get('code-summary', 'Code'), cap=d.get('fig-cap'))
+            md.update(fold=d.get('code-fold'), summary=d.get('code-summary', 'Code'), cap=d.get('fig-cap'),
+                      alt=d.get('fig-alt') or _plain(d.get('fig-cap', '')) or f'Figure under “{head}”')
         cells.append(c)
     nb.cells = cells
     return fm
@@ -193,7 +232,7 @@ def digest() -> str:
     cfg, h = _cfg(), hashlib.sha256()
     files = [p for p in sorted(cfg.nbs_path.rglob('*')) if p.is_file() and p.suffix != '.yml'  # Quarto's
              and not any(s.startswith('.') for s in p.relative_to(ROOT).parts)]
-    for p in files + sorted(cfg.lib_path.rglob('*.py')) + [cfg.config_file, HERE, TEMPLATE]:
+    for p in files + sorted(cfg.lib_path.rglob('*.py')) + [cfg.config_file, HERE, TEMPLATE, *sorted(ASSETS.glob('*'))]:
         h.update(str(p.relative_to(ROOT)).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -201,6 +240,58 @@ def _cards(nb) -> set:
     "The ids the `show_doc` cards of a prepared notebook will take (`### pgd` -> `pgd`)."
     return {pandoc_id(h) for c in nb.cells if 'doc-card' in c.metadata.get('tags', []) for o in c.outputs
             for h in re.findall(r'^#+\s+(.+?)\s*$', o.get('data', {}).get('text/markdown', ''), flags=re.M)}
+
+def shared_css(env) -> str:
+    "The lab template's CSS, once for every page: pygments and JupyterLab's light theme; its dark theme for dark screens."
+    from pygments.formatters import HtmlFormatter
+    read, dark = (lambda n: env.loader.get_source(env, f'static/{n}.css')[0]), 'prefers-color-scheme: dark'
+    return '\n'.join([HtmlFormatter(style='default').get_style_defs('.highlight'), read('index'), read('theme-light'),
+                      f'@media ({dark}) {{\n{read("theme-dark")}\n'
+                      f'{HtmlFormatter(style="github-dark").get_style_defs(".offline .highlight")}\n}}'])
+
+def vendor_lunr(site: Path):
+    "lunr.js, as the pinned mkdocs ships it (settings.ini dev_requirements, tools/constraints.txt)."
+    import mkdocs
+    shutil.copy(Path(mkdocs.__file__).parent/'contrib'/'search'/'templates'/'search'/'lunr.js', site)
+
+def search_docs(page: str, title: str, body: str, limit: int = 2000) -> list:
+    "The search index's entries for a page: the page, then one per heading with an id (API cards: `n` = name)."
+    from bs4 import BeautifulSoup, Comment, NavigableString
+    skip = {'jp-InputArea-editor', 'jp-OutputArea', 'anchor-link', 'source-link', 'title-block', 'pager',
+            'page-footer'}
+    docs = [dict(u=page, t=title, p=title, n='', b=[])]
+    def walk(el, card):
+        for c in el.children:
+            if isinstance(c, NavigableString):
+                if not isinstance(c, Comment): docs[-1]['b'].append(str(c))
+                continue
+            cls = set(c.get('class') or ())
+            if c.name in ('math', 'script', 'style') or (cls & skip) - ({'jp-OutputArea'} if card else set()):
+                continue
+            if c.name in ('h1', 'h2', 'h3', 'h4') and c.get('id'):
+                t = ' '.join(c.get_text().rstrip('¶').split())
+                docs.append(dict(u=f"{page}#{c['id']}", t=t, p=title, n=f"{t} {t.replace('_', ' ')}" * card, b=[]))
+            else: walk(c, card or 'celltag_doc-card' in cls)
+    walk(BeautifulSoup(body, 'html.parser').find('main'), False)
+    for d in docs: d['b'] = ' '.join(''.join(d['b']).split())[:limit]
+    return docs
+
+_re_nowrap = re.compile(r'[^\s<>]+ (?:±|&plusmn;) [^\s<>]+|[^\s<>]*-&gt;[^\s<>]*|[^\s<>]*→[^\s<>]*')
+
+def nowrap_cells(body: str) -> str:
+    "In table cells, keep `0.359 ± 0.048` and `T->S` on one line."
+    cell = lambda m: m[1] + _re_nowrap.sub(lambda v: f'<span class="nw">{v[0]}</span>', m[2]) + m[3]
+    return re.sub(r'(<t[hd]\b[^>]*>)([^<]*)(</t[hd]>)', cell, body)
+
+def api_notebook(api: list, lib: str):
+    "The API index as a notebook: a table per page of every API card's name (linked) and summary."
+    md = []
+    for page, title, cards in api:
+        if not cards: continue
+        md += [f'## {title}', '', '| name | summary |', '|---|---|']
+        md += [f"| [`{n}`]({page}#{i}) | {s.replace('|', '&#124;')} |" for i, n, s in sorted(cards, key=lambda c: c[1])]
+        md.append('')
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell('\n'.join(md))])
 
 def build_site(procd: dict, site: Path, src_dir: Path, lib='adv_kt', git_url='', doc_url='', tagline=''):
     "Write a page per processed notebook in `procd` ({name: notebook}) into `site`; return what was written."
@@ -211,27 +302,42 @@ def build_site(procd: dict, site: Path, src_dir: Path, lib='adv_kt', git_url='',
     if (src_dir/'styles.css').exists(): shutil.copy(src_dir/'styles.css', site)
     ex = Exporter(template_file=str(TEMPLATE), config=Config(ExtractOutputPreprocessor={'enabled': True},
                   TemplateExporter={'exclude_input_prompt': True, 'exclude_output_prompt': True}))
+    (site/SHARED_CSS).write_text(shared_css(ex.environment)); vendor_lunr(site)
+    shutil.copy(ASSETS/'site.js', site)
     rep = dict(pages={}, order=[pages[n] for n in order], math_fallbacks={}, figures={}, unlinked=[],
-               meta={n: dict(title=titles[n], description=str(fms[n].get('description', ''))) for n in order})
-    common = dict(lib=lib, tagline=tagline, git_url=git_url, unique_key='output',
-                  nav=[(s, [(pages[n], titles[n] if s else HOME_TEXT) for n in ns]) for s, ns in groups])
-    bodies, ids, link = {}, {}, _link_rewriter(pages, doc_url, site, src_dir)
+               meta={n: dict(title=titles[n], description=str(fms[n].get('description', ''))) for n in order},
+               api_page=API_PAGE, uncaptioned={})
+    rep['order'].insert(1, API_PAGE)
+    nav = [(s, [(pages[n], titles[n] if s else HOME_TEXT) for n in ns]) for s, ns in groups]
+    nav[0][1].append((API_PAGE, API_TITLE))
+    common = dict(lib=lib, tagline=tagline, git_url=git_url, unique_key='output', shared_css=SHARED_CSS, nav=nav)
+    bodies, ids, link, api = {}, {}, _link_rewriter(pages, doc_url, site, src_dir), []
+    def render(notebook, page, fm, **kw):
+        state = {'ids': set(), 'toc': [], 'fallbacks': [], 'cards': _cards(notebook), 'api': []}
+        res = dict(common, state=state, toc=state['toc'], fm=fm, page=page, output_files_dir=f'{Path(page).stem}_files',
+                   metadata={'name': fm['title'] if fm['title'] == lib else f"{fm['title']} – {lib}"}, **kw)
+        with warnings.catch_warnings():                     # nbdev drops cell ids; nbconvert warns
+            warnings.simplefilter('ignore'); body, res = ex.from_notebook_node(notebook, resources=res)
+        for f, b in res['outputs'].items(): (site/f).parent.mkdir(exist_ok=True); (site/f).write_bytes(b)
+        bodies[page], ids[page] = nowrap_cells(link(body)), set(re.findall(r'\bid="([^"]+)"', body))
+        return res['state'], res                           # nbconvert copies the resources it is given
     for i, n in enumerate(order):
         fm, prev, nxt = prepare(procd[n]), *[None, *order, None][i:i + 3:2]
-        state = {'ids': set(), 'toc': [], 'fallbacks': [], 'cards': _cards(procd[n])}
-        res = dict(common, state=state, toc=state['toc'], fm=fm, page=pages[n], nb=n, home=not section_of(n),
-                   pager=[(k, pages.get(m), titles.get(m)) for k, m in (('prev', prev), ('next', nxt))],
-                   output_files_dir=f'{Path(pages[n]).stem}_files',
-                   metadata={'name': titles[n] if titles[n] == lib else f'{titles[n]} – {lib}'})
-        with warnings.catch_warnings():                     # nbdev drops cell ids; nbconvert warns
-            warnings.simplefilter('ignore'); body, res = ex.from_notebook_node(procd[n], resources=res)
-        for f, b in res['outputs'].items(): (site/f).parent.mkdir(exist_ok=True); (site/f).write_bytes(b)
-        bodies[n], ids[pages[n]] = link(body), set(re.findall(r'\bid="([^"]+)"', body))
-        rep['figures'][n] = len(res['outputs'])
+        fm.setdefault('title', titles[n])
+        state, res = render(procd[n], pages[n], fm, nb=n, home=not section_of(n),
+                            pager=[(k, pages.get(m), titles.get(m)) for k, m in (('prev', prev), ('next', nxt))])
+        rep['figures'][n] = len(res['outputs']); api.append((pages[n], titles[n], state['api']))
+        rep['uncaptioned'][n] = [c.get('id') for c in procd[n].cells if c.cell_type == 'code' and not
+                                 c.metadata.get('cap') and any('image/png' in o.get('data', {}) for o in c.outputs)]
         if state['fallbacks']: rep['math_fallbacks'][n] = state['fallbacks']
-    for n in order:
-        (site/pages[n]).write_text(unlink_missing_cards(bodies[n], pages[n], ids, rep['unlinked']))
-        rep['pages'][n] = pages[n]
+    desc = f'Every public name of {lib}, page by page, linked to its card.'
+    render(api_notebook(api, lib), API_PAGE, dict(title=API_TITLE, description=desc), nb=None, home=False, pager=[])
+    rep['api'] = {f'{p}#{i}': n for p, _, cards in api for i, n, _ in cards}
+    docs = [d for n in order for d in search_docs(pages[n], titles[n], bodies[pages[n]])]
+    (site/'search_index.js').write_text('window.SEARCH_DOCS = ' + json.dumps(docs, ensure_ascii=False,
+                                                                          separators=(',', ':')) + ';\n')
+    for page in rep['order']: (site/page).write_text(unlink_missing_cards(bodies[page], page, ids, rep['unlinked']))
+    rep['pages'] = {n: pages[n] for n in order}
     return rep
 
 def render_site(force: bool = False, quiet: bool = False) -> dict:
