@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 from fastcore.basics import patch
 from .attacks import official_fgsm, official_pgd
-from .metrics import transferability, CONVENTIONS
+from .metrics import transferability, CONVENTIONS, NoUsableSample
 from .core import atomic_write, fixed_threads, job_threads
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
 from .stats import correlations, pearson, kendall, effects
@@ -258,15 +258,18 @@ def eval_data(preset:Preset, classes=None,
 
 def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, seed:int, cache=None,
                steps=None)->list:
-    "alpha metrics of `attacked -> measured` (both conventions) on the samples `reference` gets right."
+    "alpha metrics of `attacked -> measured` (both conventions) on the samples `reference` gets right; if none is usable, rows saying why."
     steps = 1 if kind == 'fgsm' else (steps or preset.pgd_steps)
     spec = dict(kind='alpha', attacked=attacked.key, measured=measured.key, reference=reference.key,
                 attack=kind,
                 pixel_eps=preset.pixel_eps, steps=steps, seed=seed,
                 n_eval=preset.n_eval, target=preset.target, n=len(x), labels_sum=int(y.sum()))
     def run():
-        r = transferability(attacked.model, measured.model, x, attack=make_attack(kind, preset, seed, steps),
-                            labels=y, reference=reference.model, batch_size=128, progress=False)
+        try: r = transferability(attacked.model, measured.model, x, attack=make_attack(kind, preset, seed, steps),
+                                 labels=y, reference=reference.model, batch_size=128, progress=False)
+        except NoUsableSample as e:                  # alpha undefined for this pair: recorded, the others go on
+            return [dict(convention=c, **dict.fromkeys(METRICS), n_used=0, attack=kind, alpha_error=str(e))
+                    for c in CONVENTIONS]
         drop = ('attacked', 'measured')
         return [{**{k: v for k, v in r.as_convention(c).to_dict().items() if k not in drop},
                  'attack': kind, 'attack_desc': r.attack} for c in CONVENTIONS]
@@ -423,11 +426,12 @@ METRICS = ('alpha1', 'alpha2', 'alpha12')
 def _key(r): return r['source'] if r['experiment'] == 'adv_to_knowledge' else r['overlap']
 def _learned(r)->bool: return bool(r.get('source_learned', True))
 def _diverged(r)->bool: return bool(r.get('source_diverged', False))
+def _undefined(r)->bool: return r.get('alpha_error') is not None  # no sample usable for the alphas
 
 def _select(rows, attack, convention, learned_only=False, keep_diverged=False):
     "The rows of one attack and convention; diverged sources (no values) only with `keep_diverged`."
     return [r for r in rows if r['attack'] == attack and r['convention'] == convention
-            and (_learned(r) or not learned_only) and (keep_diverged or not _diverged(r))]
+            and (_learned(r) or not learned_only) and (keep_diverged or not (_diverged(r) or _undefined(r)))]
 
 def summarize(rows:list, attack:str, convention:str='official')->list:
     "Per model: mean and std over seeds of knowledge transfer, own-task accuracies and the alpha metrics."
@@ -437,9 +441,10 @@ def summarize(rows:list, attack:str, convention:str='official')->list:
         grp = [r for r in sel if _key(r) == k]
         ok = [r for r in grp if not _diverged(r)]             # the values come from the runs that trained
         d = dict(model=k, n_seeds=len(grp), n_not_learned=sum(not _learned(r) for r in ok),
-                 n_diverged=len(grp) - len(ok))
+                 n_diverged=len(grp) - len(ok), n_undefined=sum(map(_undefined, ok)))
         for m in ('knowledge_transfer', 'source_acc', 'reference_acc') + METRICS + ('n_used',):
-            v = np.array([r.get(m, np.nan) for r in ok], float)
+            v = np.array([r[m] for r in ok if r.get(m) is not None and not (m == 'n_used' and _undefined(r))],
+                         float)
             d[m] = float(v.mean()) if len(v) else None
             d[m + '_std'] = (float(v.std(ddof=1)) if len(v) > 1 else 0.0) if len(v) else None
         out.append(d)
@@ -460,8 +465,9 @@ def learned_note(rows:list)->str:
     pts = {(_key(r), r['seed']): r for r in rows}
     bad = [r for r in pts.values() if not _learned(r) and not _diverged(r)]
     div = [r for r in pts.values() if _diverged(r)]
+    und = {(_key(r), r['seed'], r['attack']): r for r in rows if _undefined(r)}
     thr = max((r.get('min_source_acc', 0.0) for r in pts.values()), default=0.0)
-    if not bad and not div:
+    if not bad and not div and not und:
         return (f"All {len(pts)} (source, seed) points come from sources that learned their task "
                 f"(own-task test accuracy >= {thr:g}%).")
     out = []
@@ -473,6 +479,10 @@ def learned_note(rows:list)->str:
         which = '; '.join(f"{display_name(_key(r))} seed {r['seed']} ({r['diverged_error']})" for r in div)
         out.append(f"{len(div)} of {len(pts)} (source, seed) points have no values: their training diverged "
                    f"and they are left out of every statistic: {which}.")
+    if und:
+        which = '; '.join(f"{display_name(k)} seed {s}, {a} ({r['alpha_error']})" for (k, s, a), r in und.items())
+        out.append(f"{len(und)} (source, seed, attack) measurements have no alphas, no sample being usable; "
+                   f"they are left out of that attack's statistics: {which}.")
     return ' '.join(out)
 
 # %% ../nbs/09_experiments.ipynb #ad05614b
@@ -494,6 +504,7 @@ def _pm(m, s, nd): return "–" if m is None else f"{m:.{nd}f} ± {s:.{nd}f}"
 def _src_cell(s:dict)->str:
     flag = f" ⚠ {s['n_not_learned']}/{s['n_seeds']} below" if s['n_not_learned'] else ""
     flag += f" ✗ {s['n_diverged']}/{s['n_seeds']} diverged" if s.get('n_diverged') else ""
+    flag += f" ∅ {s['n_undefined']}/{s['n_seeds']} no alphas" if s.get('n_undefined') else ""
     return _pm(s['source_acc'], s['source_acc_std'], 1) + flag
 
 def _used(s:dict)->str: return '–' if s['n_used'] is None else f"{s['n_used']:.0f}"
@@ -521,7 +532,8 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     role = 'reference model' if exp1 else 'target model'
     sd = ref.std(ddof=1) if len(ref) > 1 else 0
     foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's "
-            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means). The {role}'s own-task test "
+            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means; ∅: seeds where no sample was usable for the "
+            f"alphas, left out of the alphas' means). The {role}'s own-task test "
             f"accuracy: {ref.mean():.1f} ± {sd:.1f}% "
             f"over {len(ref)} seeds.")
     return head + '\n'.join(lines) + foot

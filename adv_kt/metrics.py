@@ -15,8 +15,8 @@ from fastcore.meta import delegates
 from .attacks import Attack, official_pgd, evaluating, check_outputs, forward
 
 # %% auto #0
-__all__ = ['CONVENTIONS', 'Transferability', 'model_device', 'zero_rows', 'unit_rows', 'outer_sums', 'bidirectional',
-           'transferability']
+__all__ = ['CONVENTIONS', 'Transferability', 'model_device', 'zero_rows', 'unit_rows', 'outer_sums', 'NoUsableSample',
+           'bidirectional', 'transferability']
 
 # %% ../nbs/02_metrics.ipynb #08109d89
 CONVENTIONS = ('paper', 'official')
@@ -142,6 +142,9 @@ def outer_sums(u:Tensor, # unit deviations of the attacked model, N x m
     return u.T @ w, (r[:, None] * u).T @ w, (r[:, None]**2 * u).T @ w
 
 # %% ../nbs/02_metrics.ipynb #e1fbd4ae
+class NoUsableSample(ValueError):
+    "No sample has a finite, nonzero own-attack deviation (and, with labels, a correct reference): alpha undefined."
+
 class _Acc:
     "Streaming sums for one direction."
     def __init__(self): self.ratios, self.sums = [], (0., 0., 0.)
@@ -153,7 +156,7 @@ class _Acc:
         self.sums = tuple(a + b for a, b in zip(self.sums, sums))
     def result(self, attacked, measured, n_skipped, n_mis, convention, attack):
         if not self.ratios or sum(len(r) for r in self.ratios) == 0:
-            raise ValueError(f"x: no usable sample ({n_skipped} with a zero or non-finite own-attack "
+            raise NoUsableSample(f"x: no usable sample ({n_skipped} with a zero or non-finite own-attack "
                              "deviation, "
                              f"{n_mis} misclassified by the reference model)")
         return Transferability(attacked, measured, torch.cat(self.ratios).cpu(),

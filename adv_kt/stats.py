@@ -148,38 +148,46 @@ def group_resamples(groups:Sequence|int, # one label per point (a group's points
     return [np.concatenate([members[k] for k in d]) for d in draws]
 
 # %% ../nbs/07a_stats.ipynb #db97bbcb
-def _resid(v:np.ndarray, *covs)->np.ndarray:
-    "v minus its least-squares fit on an intercept and `covs`."
-    Z = np.column_stack([np.ones(len(v)), *covs])
-    return v - Z @ np.linalg.lstsq(Z, v, rcond=None)[0]
-def _r(a, b, a0=None, b0=None)->float:
-    "Pearson r of a and b; NaN if either is constant, or negligible beside the a0, b0 it was derived from."
-    ss = lambda v: ((v - v.mean()) ** 2).sum()
-    small = lambda v, v0: v0 is not None and ss(v) <= 1e-20 * max(ss(v0), 1e-300)
-    if small(a, a0) or small(b, b0): return math.nan
-    return float(pearson_rows(a[None], b[None])[0])
-def _r2(y, *covs)->float:
-    tot = ((y - y.mean()) ** 2).sum()
-    return float(1 - (_resid(y, *covs) ** 2).sum() / tot) if tot > 1e-12 * max(1.0, (y ** 2).sum()) else math.nan
-def _demean(v:np.ndarray, g:np.ndarray)->np.ndarray:
-    _, inv = np.unique(g, return_inverse=True)
-    return v - (np.bincount(inv, v) / np.bincount(inv))[inv]
+def _centre(V:np.ndarray)->np.ndarray: return V - V.mean(1, keepdims=True)
+def _r_rows(A, B, A0=None, B0=None)->np.ndarray:
+    "Pearson r of each row pair; NaN where a side is constant, or negligible beside the A0, B0 it came from."
+    r = pearson_rows(A, B)
+    if A0 is None: return r
+    ss = lambda V: (_centre(V) ** 2).sum(1)
+    small = (ss(A) <= 1e-20 * np.maximum(ss(A0), 1e-300)) | (ss(B) <= 1e-20 * np.maximum(ss(B0), 1e-300))
+    return np.where(small, np.nan, r)
+def _resid_rows(V, Z)->np.ndarray:
+    "Each row of V minus its least-squares fit on an intercept and the same row of Z (Z constant: V centred)."
+    Vc, Zc = _centre(V), _centre(Z)
+    zz = (Zc ** 2).sum(1, keepdims=True)
+    return Vc - (Vc * Zc).sum(1, keepdims=True) / np.where(zz > 0, zz, 1.0) * Zc
+def _demean_rows(V, G)->np.ndarray:
+    "Each row of V minus the mean of its group; G: integer group labels, same shape as V."
+    rows = np.broadcast_to(np.arange(len(V))[:, None], V.shape)
+    s, n = np.zeros((len(V), G.max() + 1)), np.zeros((len(V), G.max() + 1))
+    np.add.at(s, (rows, G), V); np.add.at(n, (rows, G), 1)
+    return V - (s / np.maximum(n, 1))[rows, G]
+def _slope_rows(X, Y)->np.ndarray:
+    xx = (_centre(X) ** 2).sum(1)
+    return np.where(xx > 0, (_centre(X) * _centre(Y)).sum(1) / np.where(xx > 0, xx, 1.0), np.nan)
+def _partial_rows(X, Y, Z)->np.ndarray: return _r_rows(_resid_rows(X, Z), _resid_rows(Y, Z), X, Y)
 
-EFFECTS = dict(                                   # name -> (x, y, z, groups) -> value; NaN where undefined
-    pearson=lambda x, y, z, g: _r(x, y),
-    slope=lambda x, y, z, g: float(np.cov(x, y)[0, 1] / x.var(ddof=1)) if x.var() > 0 else math.nan,
-    r2=lambda x, y, z, g: _r(x, y) ** 2,
-    partial=lambda x, y, z, g: _r(_resid(x, z), _resid(y, z), x, y),
-    r2_gain=lambda x, y, z, g: _r2(y, z, x) - _r2(y, z),
-    within=lambda x, y, z, g: _r(_demean(x, g), _demean(y, g), x, y))
+EFFECTS = dict(               # name -> (X, Y, Z, G), B x n each -> B values; NaN where undefined
+    pearson=lambda X, Y, Z, G: _r_rows(X, Y),
+    slope=lambda X, Y, Z, G: _slope_rows(X, Y),
+    r2=lambda X, Y, Z, G: _r_rows(X, Y) ** 2,
+    partial=lambda X, Y, Z, G: _partial_rows(X, Y, Z),     # R2(y~z+x) - R2(y~z) = partial^2 (1 - r_yz^2):
+    r2_gain=lambda X, Y, Z, G: _partial_rows(X, Y, Z) ** 2 * (1 - np.nan_to_num(_r_rows(Y, Z)) ** 2),
+    within=lambda X, Y, Z, G: _r_rows(_demean_rows(X, G), _demean_rows(Y, G), X, Y))
 
 # %% ../nbs/07a_stats.ipynb #99bfe809
 def _checked(name:str, x, y, z=None, groups=None)->float:
     x, y = paired(x, y, min_n=4)
     z = None if z is None else paired(x, z, min_n=4)[1]
-    g = None if groups is None else np.asarray(groups)
-    if g is not None and g.shape != x.shape: raise ValueError(f"groups: need one label per point, got {g.shape}")
-    v = EFFECTS[name](x, y, z, g)
+    g = np.zeros(len(x), int) if groups is None else np.asarray(groups)
+    if g.shape != x.shape: raise ValueError(f"groups: need one label per point, got {g.shape}")
+    Z = None if z is None else z[None]
+    v = float(EFFECTS[name](x[None], y[None], Z, np.unique(g, return_inverse=True)[1][None])[0])
     if not math.isfinite(v): raise ValueError(f"x, y: the {name} statistic is undefined here (a constant side)")
     return float(v)
 def partial_pearson(x:Sequence, y:Sequence, z:Sequence)->float:
@@ -205,12 +213,16 @@ def effects(x, y,              # a metric and knowledge transfer, one per (model
     x, y = paired(x, y, min_n=4)
     z, g = paired(x, z)[1], np.asarray(within)
     if g.shape != x.shape: raise ValueError(f"within: need one label per point, got shape {g.shape}")
-    out = {k: {'estimate': f(x, y, z, g)} for k, f in EFFECTS.items()}
+    g = np.unique(g, return_inverse=True)[1]
+    out = {k: {'estimate': float(f(x[None], y[None], z[None], g[None])[0])} for k, f in EFFECTS.items()}
     q = [(1 - level) / 2, (1 + level) / 2]
     for name, labels in levels.items():
         draws = group_resamples(len(x) if labels is None else labels, n_boot, seed)
-        vals = np.array([[f(x[i], y[i], z[i], g[i]) for f in EFFECTS.values()] for i in draws])
-        for k, v in zip(EFFECTS, vals.T):
-            v = v[np.isfinite(v)]
+        vals = {k: [] for k in EFFECTS}
+        for n in sorted({len(d) for d in draws}):           # resamples of one size at once (groups of equal size:
+            I = np.stack([d for d in draws if len(d) == n])  #   all of them)
+            for k, f in EFFECTS.items(): vals[k].append(f(x[I], y[I], z[I], g[I]))
+        for k, v in vals.items():
+            v = np.concatenate(v); v = v[np.isfinite(v)]
             out[k][name] = tuple(float(a) for a in np.quantile(v, q)) if len(v) else (math.nan, math.nan)
     return out
