@@ -134,7 +134,8 @@ _DIGITS_DEVIATIONS = (
     "Normalize(0.5, 0.5) centres CIFAR-10 but leaves digits at mean -0.9, and at the paper's learning rate "
     "the MLP's ReLUs die (training page).",
     "LeNet and AlexNet (no batch norm) at learning rate 0.05 instead of 0.1, which collapses some seeds to "
-    "chance (ten-class LeNet at 0.1: one of five seeds at 10.0%; at 0.05 all five at 96.5-97.8%; training page).",
+    "chance (ten-class LeNet at 0.1: one of five seeds at 10.0%; at 0.05 all five at 96.5-97.8%; "
+    "training page).",
     "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
 )
 _FASHION_TARGET = (0, 1, 2, 3)   # T-shirt/top, trouser, pullover, dress (pool: sandal, sneaker, bag, boot)
@@ -173,8 +174,7 @@ PRESETS = dict(
                  reference_cfg=TrainConfig(epochs=100, select='test'),
                  transfer_cfg=TrainConfig(epochs=10, select='test'), seeds=(0,), n_eval=None, pgd_steps=50,
                  exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'),
-                 download=True, min_source_acc=40.0,
-                 parts=('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')),
+                 download=True, min_source_acc=40.0),
     fashion=Preset('fashion', 'fashion_mnist', 'fashion_mnist', archs=paper_archs(),
                    widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
                    reference_arch='lenet', exp2_arch='lenet', **_CPU_CFGS,
@@ -182,7 +182,7 @@ PRESETS = dict(
                    exp1_pgd_steps=5,
                    exp2_target=_FASHION_TARGET, exp2_sources=overlap_sources(_FASHION_TARGET, (5, 7, 8, 9)),
                    min_source_acc=80.0, recipes=_DIGITS_RECIPES,
-                   parts=('knowledge_to_adv', 'many_sources', 'model_selection'),
+                   parts=('knowledge_to_adv', 'model_selection'),
                    zoo_target=_FASHION_TARGET, deviations=_FASHION_DEVIATIONS,
                    many_sources=MANY_SOURCES, many_source_classes=(4, 5, 6, 7, 8, 9)),
 )
@@ -258,16 +258,18 @@ def eval_data(preset:Preset, classes=None,
 
 def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, seed:int, cache=None,
                steps=None)->list:
-    "alpha metrics of `attacked -> measured` (both conventions) on the samples `reference` gets right; if none is usable, rows saying why."
+    ("alpha metrics of `attacked -> measured` (both conventions) on the samples `reference` gets right; "
+     "if none is usable, rows saying why.")
     steps = 1 if kind == 'fgsm' else (steps or preset.pgd_steps)
     spec = dict(kind='alpha', attacked=attacked.key, measured=measured.key, reference=reference.key,
                 attack=kind,
                 pixel_eps=preset.pixel_eps, steps=steps, seed=seed,
                 n_eval=preset.n_eval, target=preset.target, n=len(x), labels_sum=int(y.sum()))
     def run():
-        try: r = transferability(attacked.model, measured.model, x, attack=make_attack(kind, preset, seed, steps),
-                                 labels=y, reference=reference.model, batch_size=128, progress=False)
-        except NoUsableSample as e:                  # alpha undefined for this pair: recorded, the others go on
+        atk = make_attack(kind, preset, seed, steps)
+        try: r = transferability(attacked.model, measured.model, x, attack=atk, labels=y,
+                                 reference=reference.model, batch_size=128, progress=False)
+        except NoUsableSample as e:            # alpha undefined for this pair: recorded, the others go on
             return [dict(convention=c, **dict.fromkeys(METRICS), n_used=0, attack=kind, alpha_error=str(e))
                     for c in CONVENTIONS]
         drop = ('attacked', 'measured')
@@ -380,7 +382,7 @@ def run_knowledge_to_adv(preset:str|Preset='digits', # preset name or object
 
 # %% ../nbs/09_experiments.ipynb #d7cd6fe3
 def source_name(arch:str, width_scale:float=1, epoch_scale:float=1)->str:
-    "How a source of the many-sources study is named: 'resnet18 w×2', 'lenet e×0.3', or the bare architecture."
+    "How a source of the many-sources study is named: 'resnet18 w×2', 'lenet e×0.3', or the architecture."
     return ' '.join([arch] + [f"{k}×{v:g}" for k, v in (('w', width_scale), ('e', epoch_scale)) if v != 1])
 
 def many_sources_rows(p:Preset, seed:int, spec:tuple, cache=None, attacks:tuple=ATTACK_NAMES,
@@ -480,7 +482,8 @@ def learned_note(rows:list)->str:
         out.append(f"{len(div)} of {len(pts)} (source, seed) points have no values: their training diverged "
                    f"and they are left out of every statistic: {which}.")
     if und:
-        which = '; '.join(f"{display_name(k)} seed {s}, {a} ({r['alpha_error']})" for (k, s, a), r in und.items())
+        which = '; '.join(f"{display_name(k)} seed {s}, {a} ({r['alpha_error']})"
+                          for (k, s, a), r in und.items())
         out.append(f"{len(und)} (source, seed, attack) measurements have no alphas, no sample being usable; "
                    f"they are left out of that attack's statistics: {which}.")
     return ' '.join(out)
@@ -532,8 +535,8 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     role = 'reference model' if exp1 else 'target model'
     sd = ref.std(ddof=1) if len(ref) > 1 else 0
     foot = (f"\n\nSource acc.: each source's test accuracy on its own task (⚠: seeds below the preset's "
-            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means; ∅: seeds where no sample was usable for the "
-            f"alphas, left out of the alphas' means). The {role}'s own-task test "
+            f"{thr:g}%; ✗: seeds whose training diverged, left out of the means; ∅: seeds where no sample "
+            f"was usable for the alphas, left out of the alphas' means). The {role}'s own-task test "
             f"accuracy: {ref.mean():.1f} ± {sd:.1f}% "
             f"over {len(ref)} seeds.")
     return head + '\n'.join(lines) + foot
@@ -607,7 +610,7 @@ def resampling_levels(sel:list)->tuple:
 
 def effect_summary(rows:list, attack:str, convention:str='official', n_boot:int=2000,
                    learned_only:bool=False, # only points whose source reached the preset's `min_source_acc`
-                  )->dict:                  # predictor -> statistic -> {'estimate', level: (low, high)}; + 'levels'
+                  )->dict:                  # predictor -> statistic -> {'estimate', level: (low, high)}
     "`adv_kt.stats.effects` of every alpha and of source accuracy on knowledge transfer (diverged left out)."
     sel = _select(rows, attack, convention, learned_only)
     if len(sel) < 4: raise ValueError(f"rows: need at least 4 points, got {len(sel)}")
@@ -627,7 +630,8 @@ def _ci(d:dict, level:str, nd:int=2, fmt:str|None=None)->str:
     f = fmt or f"+.{nd}f"
     return '–' if not math.isfinite(lo) else f"[{lo:{f}}, {hi:{f}}]"
 
-def _est(d:dict, nd:int=2)->str: return '–' if not math.isfinite(d['estimate']) else f"{d['estimate']:+.{nd}f}"
+def _est(d:dict, nd:int=2)->str:
+    return '–' if not math.isfinite(d['estimate']) else f"{d['estimate']:+.{nd}f}"
 
 def effect_tables(summary:dict)->str:
     "Two markdown tables from `effect_summary`: r at each level of resampling; what survives source accuracy."
@@ -648,12 +652,13 @@ def effect_tables(summary:dict)->str:
                  + (f"{cell('partial')} | {cell('r2_gain', 3)}" if m != 'source_acc' else "– | –")
                  + f" | {cell('within')} |")
     return ('\n'.join(a) + f"\n\nIntervals: 95% percentile bootstrap, resampling single points or whole "
-            f"{', '.join(k for k in lv['groups'])} (their seeds together). Below, intervals resample {main}.\n\n"
+            f"{', '.join(k for k in lv['groups'])} (their seeds together). "
+            f"Below, intervals resample {main}.\n\n"
             + '\n'.join(b))
 
 # %% ../nbs/09_experiments.ipynb #d5151d35
 def order_note(rows:list, attack:str='fgsm', convention:str='official')->str:
-    "Experiment 1's architectures ordered by knowledge transfer and by each alpha, ours beside the paper's Table 1."
+    "Experiment 1's architectures ordered by knowledge transfer and by each alpha, ours beside Table 1's."
     summ = {s['model']: s for s in summarize(rows, attack, convention)
             if s['model'] in PAPER_TABLE1 and s['knowledge_transfer'] is not None}
     if len(summ) < 3: raise ValueError(f"rows: need 3 or more of the paper's architectures, got {list(summ)}")
@@ -674,5 +679,5 @@ EXPERIMENT_PARTS = dict(     # part -> (experiment, attacks, title)
     knowledge_to_adv=(run_knowledge_to_adv, ('pgd',),
                       'Experiment 2: knowledge -> adversarial transferability (S->T)'),
     many_sources=(run_many_sources, ('fgsm', 'pgd'), 'Experiment 1 with many source models (T->S)'))
-PARTS = ('synthetic', *EXPERIMENT_PARTS)
-ALL_PARTS = PARTS + ('model_selection',)
+PARTS = ('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')     # the paper's: what a preset runs by default
+ALL_PARTS = PARTS + ('many_sources', 'model_selection')           # beyond the paper: on request

@@ -143,7 +143,7 @@ def outer_sums(u:Tensor, # unit deviations of the attacked model, N x m
 
 # %% ../nbs/02_metrics.ipynb #e1fbd4ae
 class NoUsableSample(ValueError):
-    "No sample has a finite, nonzero own-attack deviation (and, with labels, a correct reference): alpha undefined."
+    "No sample with a finite, nonzero own-attack deviation (and, with labels, a correct reference): no alpha."
 
 class _Acc:
     "Streaming sums for one direction."

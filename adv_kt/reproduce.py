@@ -147,7 +147,8 @@ def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path
     if part == 'adv_to_knowledge':
         md += ["### The paper's order (FGSM, official convention)\n", order_note(rows, 'fgsm'), '']
     for a, e in eff.items():
-        md += [f'### What varies, and source accuracy ({a.upper()}, official convention)\n', effect_tables(e), '']
+        md += [f'### What varies, and source accuracy ({a.upper()}, official convention)\n',
+               effect_tables(e), '']
     return md
 
 def _points(rows:list)->set: return {(r.get('source', r.get('overlap')), r['seed']) for r in rows
@@ -220,6 +221,8 @@ def adv_kt_reproduce(
         out:Param('output folder')='results',
         cache:Param('checkpoint cache (default: $ADV_KT_CACHE or ~/.cache/adv_kt)')=None,
         only:Param('run only these parts', nargs='+', choices=list(ALL_PARTS))=None,
+        many_sources:Param('also run the many-sources study (experiment 1 with 16 source models per seed)',
+                           store_true)=False,
         zoo:Param('also run the model-selection study (a zoo of 14 source models per seed)',
                   store_true)=False,
         no_progress:Param('hide progress bars', store_true)=False,
@@ -242,7 +245,7 @@ def adv_kt_reproduce(
             if not Path(sources).is_file(): raise ValueError(f"--sources: no such file: {sources}")
             os.environ['ADV_KT_SOURCES'] = str(Path(sources).resolve())
         p = get_preset(preset, **({'seeds': tuple(dict.fromkeys(seeds))} if seeds else {}))
-        extra = ('model_selection',) if zoo else ()
+        extra = ('many_sources',) * many_sources + ('model_selection',) * zoo
         parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
         if ray is not None: ray_module()          # Ray missing: a one-line error saying how to install it
         report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray, jobs=jobs)

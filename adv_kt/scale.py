@@ -133,13 +133,15 @@ def plan(preset:str|Preset,        # preset name or object
             r, attacks = ref(p.reference_arch, p.zoo_target), EXPERIMENT_PARTS['many_sources'][1]
             for a, ws, es in p.many_sources:
                 t = kt(a, p.many_source_classes, p.width(a) * ws, es, p.zoo_target)
-                add(Job(f"seed {seed}: many sources {source_name(a, ws, es)}", _many, dict(
-                    p=p, seed=seed, spec=(a, ws, es), attacks=attacks), deps=(r, t), arch=a, width=p.width(a) * ws))
+                add(Job(f"seed {seed}: many sources {source_name(a, ws, es)}", _many,
+                        dict(p=p, seed=seed, spec=(a, ws, es), attacks=attacks), deps=(r, t), arch=a,
+                        width=p.width(a) * ws))
         if 'model_selection' in parts: _zoo_jobs(p, seed, add, ref, kt)
     return list(jobs.values())
 
 # %% ../nbs/16_scale.ipynb #6d5bc565
-COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_many', '_score', '_synthetic')
+COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_many', '_score',
+           '_synthetic')
 
 def plot_graph(jobs:list, ax=None):
     "Draw a job graph: one column per kind of job, arrows from dependencies to the jobs that wait for them."
@@ -396,7 +398,7 @@ def projected_hours(preset:str|Preset,  # preset name or object
     F = functools.cache(lambda arch, width: forward_flops(arch, width, dataset_info(p.source).channels))
     jobs = plan(p, parts)
     def secs(j):                 # the job's FLOPs at the FLOP rate of the network that dominates it
-        attacked_ref = j.fn in (_exp1, _many, _examples) or j.arch is None     # the reference's attack dominates
+        attacked_ref = j.fn in (_exp1, _many, _examples) or j.arch is None  # the reference's attack dominates
         a = p.reference_arch if attacked_ref else j.arch
         return _job_flops(p, j, F) / (3 * F(a, 1.0) * rates.get(a, min(rates.values())))
     done = {}

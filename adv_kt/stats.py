@@ -188,7 +188,8 @@ def _checked(name:str, x, y, z=None, groups=None)->float:
     if g.shape != x.shape: raise ValueError(f"groups: need one label per point, got {g.shape}")
     Z = None if z is None else z[None]
     v = float(EFFECTS[name](x[None], y[None], Z, np.unique(g, return_inverse=True)[1][None])[0])
-    if not math.isfinite(v): raise ValueError(f"x, y: the {name} statistic is undefined here (a constant side)")
+    if not math.isfinite(v):
+        raise ValueError(f"x, y: the {name} statistic is undefined here (a constant side)")
     return float(v)
 def partial_pearson(x:Sequence, y:Sequence, z:Sequence)->float:
     "Pearson correlation of x and y with z held fixed (residuals of least-squares fits on z)."
@@ -219,8 +220,8 @@ def effects(x, y,              # a metric and knowledge transfer, one per (model
     for name, labels in levels.items():
         draws = group_resamples(len(x) if labels is None else labels, n_boot, seed)
         vals = {k: [] for k in EFFECTS}
-        for n in sorted({len(d) for d in draws}):           # resamples of one size at once (groups of equal size:
-            I = np.stack([d for d in draws if len(d) == n])  #   all of them)
+        for n in sorted({len(d) for d in draws}):     # resamples of one size at once (groups of one size:
+            I = np.stack([d for d in draws if len(d) == n])  # all of them)
             for k, f in EFFECTS.items(): vals[k].append(f(x[I], y[I], z[I], g[I]))
         for k, v in vals.items():
             v = np.concatenate(v); v = v[np.isfinite(v)]
