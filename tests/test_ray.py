@@ -16,8 +16,10 @@ def test_ray_flag_without_ray_says_how_to_install(tmp_path, monkeypatch, capsys)
 
 def test_plan_names_equal_work_once():
     jobs = plan('smoke', PARTS)
-    assert {j.fn.__name__ for j in jobs} == {'_reference', '_source', '_transfer', '_exp1', '_exp2', '_examples',
-                                             '_score'}
+    assert {j.fn.__name__ for j in jobs} == {'_reference', '_source', '_transfer', '_exp1', '_exp2', '_many',
+                                             '_examples', '_score'}
+    # the many-sources study's plain LeNet is experiment 1's LeNet: one source job, one transfer job
+    assert sum(j.name == 'seed 0: transfer lenet w1 1ep all -> all' for j in jobs) == 1
     # smoke trains sources 1 epoch: the zoo's "10%, 30% of the epochs" members are the same training as the full one
     lenet = [j.name for j in jobs if j.name.startswith('seed 0: source lenet w1 ') and j.name.endswith(' all')]
     assert lenet == ['seed 0: source lenet w1 1ep all'], lenet
