@@ -571,7 +571,9 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
     sel = _select(rows, attack, convention)
     summ = {s['model']: s for s in summarize(rows, attack, convention)}
     keys = list(summ)
-    if ax is None: fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
+    ncol = 3 if len(keys) <= 6 else 4                 # the legend goes below the panels, off the data
+    lines = -(-len(keys) // ncol) + 1
+    if ax is None: fig, ax = plt.subplots(1, 3, figsize=(9, 2.7 + 0.2 * lines))
     else: fig = ax[0].figure
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(keys)))
     for a, m in zip(ax, METRICS):
@@ -584,16 +586,19 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
             s, name = summ[k], display_name(k)
             acc = 'diverged' if s['source_acc'] is None else f"source acc. {s['source_acc']:.0f}%"
             div = f", diverged in {s['n_diverged']}/{s['n_seeds']} seeds" if s['n_diverged'] and grp else ''
+            if ncol > 3: acc, div = (acc if s['source_acc'] is None else ''), ''   # many models: names only
             if not grp: a.plot([], [], 'x', color=col, ms=9, label=f"{name} ({acc})"); continue
             kt, v = [r['knowledge_transfer'] for r in grp], [r[m] for r in grp]
             a.errorbar(np.mean(kt), np.mean(v), xerr=np.std(kt), yerr=np.std(v), fmt='x', color=col, ms=9,
-                       label=f"{name} ({acc}{div})")
+                       label=f"{name} ({acc}{div})" if acc or div else name)
         try: r_ = f"Pearson {pearson([r[m] for r in sel], [r['knowledge_transfer'] for r in sel]):+.2f}"
         except ValueError: r_ = 'Pearson undefined (constant)'
-        a.set(xlabel='knowledge transfer: target test accuracy (%)', ylabel=m,
-              title=f'{m} ({attack}, {convention}); {r_}')
-    ax[0].legend(fontsize=7, title='hollow: source below threshold', title_fontsize=7)
-    fig.tight_layout()
+        a.set(xlabel='knowledge transfer (%)', ylabel=m)
+        a.set_title(f'{m}, {attack}: {r_}', fontsize=10)
+    fig.tight_layout(rect=(0, 0.2 * lines / fig.get_figheight() + 0.02, 1, 1))
+    fig.legend(*ax[0].get_legend_handles_labels(), loc='lower center', ncol=ncol, fontsize=9, frameon=False,
+               title=f'{convention} convention; crosses: mean ± std over seeds; hollow: source below threshold',
+               title_fontsize=9)
     return fig
 
 # %% ../nbs/09_experiments.ipynb #381237a2

@@ -146,7 +146,7 @@ def plot_protocol(m:dict, title:str, columns=None, ax=None):
     bp = ax.boxplot(data, orientation='horizontal', whis=(5, 95), showfliers=False, patch_artist=True)
     colour = lambda c: 'tab:grey' if 'static' in c else 'tab:red' if c.startswith('alpha') else 'tab:blue'
     for b, c in zip(bp['boxes'], cols): b.set_facecolor(colour(c)); b.set_alpha(0.5)
-    ax.set_yticks(range(1, len(cols) + 1), cols, fontsize=8)
+    ax.set_yticks(range(1, len(cols) + 1), cols, fontsize=9)
     ax.axvline(0, color='grey', lw=0.8); ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel('weighted Kendall tau with fine-tuned accuracy (box: quartiles; whiskers: 5-95%)')
     ax.set_title(title, fontsize=10)

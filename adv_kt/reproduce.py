@@ -78,7 +78,7 @@ def synthetic_report(runs:dict, out:Path)->str:
     rows = [dict(run=k, level=lv, **{c: float(v[i]) for c, v in t.columns.items()})
             for k, levels in runs.items() for lv, t in levels.items() for i in range(len(t['step']))]
     write_csv(rows, out/'synthetic.csv')
-    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6))
+    fig, axes = plt.subplots(1, len(runs), figsize=(3 * len(runs), 3.2))
     for ax, (k, levels) in zip(axes, runs.items()):
         plot_sweep(levels[0], ax=ax); ax.set_title(levels[0].name, fontsize=9)
     fig.tight_layout(); fig.savefig(out/'synthetic.png', dpi=110); plt.close(fig)

@@ -151,7 +151,7 @@ def plot_graph(jobs:list, ax=None):
     for x, k in enumerate(kinds):
         col = [j for j in jobs if j.fn.__name__ == k]
         for y, j in enumerate(col): pos[j.name] = (x, -(y - (len(col) - 1) / 2))
-    if ax is None: _, ax = plt.subplots(figsize=(2.4 * len(kinds), 0.35 * max(len(c) for c in (
+    if ax is None: _, ax = plt.subplots(figsize=(min(9.0, 2.0 * len(kinds)), 0.3 * max(len(c) for c in (
         [j for j in jobs if j.fn.__name__ == k] for k in kinds)) + 1))
     for j in jobs:
         for d in j.deps:
@@ -159,7 +159,11 @@ def plot_graph(jobs:list, ax=None):
             ax.annotate('', (x1 - 0.32, y1), (x0 + 0.32, y0),
                         arrowprops=dict(arrowstyle='->', lw=0.5, alpha=0.5))
     for name, (x, y) in pos.items():
-        ax.text(x, y, name.split(': ', 1)[-1], ha='center', va='center', fontsize=6.5,
+        label = name.split(': ', 1)[-1].replace(' -> ', '→')      # the column says what kind of job it is
+        for kind in ('zoo reference examples ', 'zoo scores ', 'source ', 'transfer ', 'reference ',
+                     'experiment 1 ', 'experiment 2 ', 'many sources '):
+            label = label.removeprefix(kind)
+        ax.text(x, y, label, ha='center', va='center', fontsize=7.5,
                 bbox=dict(boxstyle='round', fc='white', ec='0.6', lw=0.5))
     top = max(abs(y) for _, y in pos.values()) + 0.6
     for x, k in enumerate(kinds): ax.text(x, top, k.strip('_'), ha='center', weight='bold')

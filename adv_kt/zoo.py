@@ -335,7 +335,7 @@ def plot_study(studies:list, ax=None):
         vals = [v for v in r['values'] if v is not None]
         ax.scatter(vals, [yy] * len(vals), color=c, alpha=0.5, s=18)
         ax.plot([r['mean']] * 2, [yy - 0.35, yy + 0.35], color=c, lw=2.5)
-    ax.set_yticks(range(len(summ)), [r['column'] for r in summ], fontsize=8)
+    ax.set_yticks(range(len(summ)), [r['column'] for r in summ], fontsize=9)
     ax.axvline(0, color='grey', lw=0.8)
     ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel('weighted Kendall tau with knowledge transfer (dots: seeds; bar: mean)')
@@ -352,7 +352,7 @@ def plot_scores(study:ZooStudy,
     import matplotlib.pyplot as plt
     columns = [c for c in columns if c in study.scores.values]
     nrows = -(-len(columns) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3 * ncols, 2.8 * nrows), squeeze=False)
     acc = study.accuracy
     marks = dict(zip(ARCHS, 'so^DPv<>*X'))                  # one marker per registered architecture
     arch = {r['candidate']: r['arch'] for r in study.rows}
@@ -364,8 +364,8 @@ def plot_scores(study:ZooStudy,
             if pts: ax.scatter(*zip(*pts), marker=m, color=colour, label=a, alpha=0.8)
         row = study.report.row(c)
         ax.set_title(f"{c}: tau_w {row['tau_w']:+.2f}" if row['tau_w'] is not None else c, fontsize=9)
-        ax.set_xlabel(c, fontsize=8); ax.set_ylabel('knowledge transfer (%)', fontsize=8)
-    axes.flat[0].legend(fontsize=7)
+        ax.set_xlabel(c, fontsize=9); ax.set_ylabel('knowledge transfer (%)', fontsize=9)
+    axes.flat[0].legend(fontsize=9)
     for ax in axes.flat[len(columns):]: ax.axis('off')
     fig.tight_layout()
     return fig
