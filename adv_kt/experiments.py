@@ -517,10 +517,11 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     summ = summarize(rows, attack, convention)
     if not summ: raise ValueError(f"rows: no row with attack={attack!r} and convention={convention!r}")
     exp1 = rows[0]['experiment'] == 'adv_to_knowledge'
-    head = (("| Source model | Source acc. (%) | Knowledge Trans. (%) | α1 | α2 | α1 * α2 | used "
-             "| paper: KT | α1 | α2 | α1 * α2 |\n" + "|---" * 11 + "|\n") if exp1 else
-            ("| Source overlap | Source acc. (%) | Knowledge Trans. (%) | α1 | α2 | α1 * α2 | used "
-             "| poster: α1 | α2 | α1 * α2 |\n" + "|---" * 10 + "|\n"))
+    ours = "| ours: α1 | ours: α2 | ours: α1·α2 | used "
+    head = (("| Source model | Source acc. (%) | Knowledge Trans. (%) " + ours
+             + "| paper: KT (%) | paper: α1 | paper: α2 | paper: α1·α2 |\n" + "|---" * 11 + "|\n") if exp1 else
+            ("| Source overlap | Source acc. (%) | Knowledge Trans. (%) " + ours
+             + "| poster: α1 | poster: α2 | poster: α1·α2 |\n" + "|---" * 10 + "|\n"))
     lines = []
     for s in summ:
         ours = (f"| {_src_cell(s)} | {_pm(s['knowledge_transfer'], s['knowledge_transfer_std'], 2)} "
