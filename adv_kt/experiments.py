@@ -321,11 +321,16 @@ def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tupl
     ref = ref or reference_model(p, p.reference_arch, None, seed, cache)
     base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=arch, arch=arch,
                 width=p.width(arch), direction='T->S')
-    try:
+    def train():
         src = source_model(p, arch, None, seed, cache)
-        kt = transfer_model(p, src, None, seed, cache)
+        return src, transfer_model(p, src, None, seed, cache)
+    return _t_to_s_rows(p, seed, base, ref, train, x, y, cache, attacks)
+
+def _t_to_s_rows(p:Preset, seed:int, base:dict, ref, train, x, y, cache, attacks:tuple)->list:
+    "One T->S source's rows: `train()` gives (source, transfer), then its alphas against `ref`; flagged if diverged."
+    try: src, kt = train()
     except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)  # flagged; others go on
-    base.update(_base_row(p, src, kt, ref))
+    base = {**base, **_base_row(p, src, kt, ref)}
     return [{**base, **r} for kind in attacks
             for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
 
@@ -394,13 +399,10 @@ def many_sources_rows(p:Preset, seed:int, spec:tuple, cache=None, attacks:tuple=
     width = p.width(arch) * ws
     base = dict(experiment='adv_to_knowledge', preset=p.name, seed=seed, source=source_name(arch, ws, es),
                 arch=arch, width=width, epochs=p.source_epochs(arch, es), direction='T->S')
-    try:
+    def train():
         src = source_model(p, arch, p.many_source_classes, seed, cache, width=width, epoch_scale=es)
-        kt = transfer_model(p, src, p.zoo_target, seed, cache)
-    except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)
-    base.update(_base_row(p, src, kt, ref))
-    return [{**base, **r} for kind in attacks
-            for r in alpha_rows(ref, src, ref, x, y, kind, p, seed, cache, p.exp1_pgd_steps)]
+        return src, transfer_model(p, src, p.zoo_target, seed, cache)
+    return _t_to_s_rows(p, seed, base, ref, train, x, y, cache, attacks)
 
 # %% ../nbs/09_experiments.ipynb #8bc5b266
 def run_many_sources(preset:str|Preset='digits', # preset name or object (with a `many_sources` grid)

@@ -8,7 +8,7 @@ import csv, itertools, math
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
-from .stats import tau_w_rows, regret_rows, ranks_rows, kendall_rows, pearson_rows
+from .stats import tau_w_rows, regret_rows, ranks_rows, kendall_rows, pearson_rows, _resid_rows
 from .zoo import STATIC        # static control column -> zoo row key
 
 # %% auto #0
@@ -219,12 +219,7 @@ def rank_mean_markdown(rows:list)->str:
         f"{f(r['regret'], 1, '')} |" for r in rows))
 
 # %% ../nbs/12a_selection_protocol.ipynb #1d88a923
-def _resid(Y:np.ndarray, x:np.ndarray)->np.ndarray:
-    "Residuals of each row of Y (... x n) after a least-squares line on the matching row of x."
-    xc = x - x.mean(-1, keepdims=True)
-    Yc = Y - Y.mean(-1, keepdims=True)
-    beta = (xc * Yc).sum(-1, keepdims=True) / (xc ** 2).sum(-1, keepdims=True)
-    return Yc - beta * xc
+_resid = _resid_rows          # residuals of each row after a least-squares line on the matching row (stats)
 
 def partial_spearman(t:ZooTable, column:str, given:str='logme', n_boot:int=2000, seed:int=0,
                      level:float=0.95)->dict:
