@@ -4,15 +4,16 @@
 
 # %% ../nbs/92_core.ipynb #480f9a6c
 from __future__ import annotations
-import argparse, contextlib, copy, math, os, re, socket, sys, tempfile, time
+import argparse, contextlib, copy, math, os, re, socket, sys, tempfile, time, warnings
 from pathlib import Path
 from typing import Callable
 from fastcore.script import Param, anno_parser, store_true
-from fastcore.script import Param, anno_parser, store_true
 
 # %% auto #0
-__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'DEFAULT_THREADS', 'atomic_write', 'remove_stale_parts',
-           'cli_parser', 'run_command', 'run_cli', 'usable_cpus', 'job_threads', 'fixed_threads']
+__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'DEFAULT_THREADS', 'KERNEL_SETTINGS', 'PORTABLE_KERNELS',
+           'PORTABLE_PATHS', 'atomic_write', 'remove_stale_parts', 'cli_parser', 'run_command', 'run_cli',
+           'usable_cpus', 'job_threads', 'kernel_setting', 'pin_kernels', 'kernels_in_use', 'check_kernels',
+           'warn_if_unpinned', 'numerics_key', 'job_numerics']
 
 # %% ../nbs/92_core.ipynb #a49379d1
 _OWNER = f"{socket.gethostname()}-{os.getpid()}"      # who writes a temporary file: host and process
@@ -131,11 +132,145 @@ def job_threads()->int:
         raise ValueError(f"ADV_KT_THREADS must be a positive integer, got {env!r}")
     return int(env)
 
+# %% ../nbs/92_core.ipynb
+KERNEL_SETTINGS = ('portable', 'native')
+PORTABLE_KERNELS = {                       # what each library is told in the portable setting, before it loads
+    'ATEN_CPU_CAPABILITY': 'avx2',         # torch's own vectorised kernels
+    'MKL_CBWR': 'COMPATIBLE,STRICT',       # MKL: matrix products, linear layers, linear algebra
+    'ONEDNN_MAX_CPU_ISA': 'AVX2',          # oneDNN: convolutions, batch norm
+    'DNNL_MAX_CPU_ISA': 'AVX2',            # the same, under oneDNN's older name
+    'OPENBLAS_CORETYPE': 'Haswell',        # OpenBLAS under numpy and scipy: its AVX2 kernels
+    'CUBLAS_WORKSPACE_CONFIG': ':4096:8',  # deterministic cuBLAS (read when CUDA starts; nothing on a CPU)
+}
+PORTABLE_PATHS = dict(torch_cpu='AVX2', mkl='COMPATIBLE,STRICT', onednn='AVX2', openblas='Haswell')
+
+def kernel_setting()->str:
+    "How adv_kt computes: `$ADV_KT_KERNELS` if set ('portable' or 'native'), else 'portable'."
+    s = os.environ.get('ADV_KT_KERNELS', '').strip().lower() or 'portable'
+    if s not in KERNEL_SETTINGS:
+        raise ValueError(f"ADV_KT_KERNELS must be one of {', '.join(KERNEL_SETTINGS)}, got {s!r}")
+    return s
+
+# %% ../nbs/92_core.ipynb
+_LOADED_FIRST = None           # the numeric libraries already loaded when adv_kt was first imported
+
+def pin_kernels()->str:
+    "In the portable setting, tell torch, MKL, oneDNN and OpenBLAS their portable paths; return the setting."
+    global _LOADED_FIRST
+    if _LOADED_FIRST is None: _LOADED_FIRST = tuple(m for m in ('torch', 'numpy') if m in sys.modules)
+    s = kernel_setting()
+    if s == 'portable': os.environ.update(PORTABLE_KERNELS)
+    return s
+
+# %% ../nbs/92_core.ipynb
+_MKL_BRANCHES = {0: 'OFF', 1: 'BRANCH_OFF (per processor)', 2: 'AUTO', 3: 'COMPATIBLE', 4: 'SSE2', 6: 'SSSE3',
+                 7: 'SSE4_1', 8: 'SSE4_2', 9: 'AVX', 10: 'AVX2', 11: 'AVX512_MIC', 12: 'AVX512',
+                 13: 'AVX512_MIC_E1', 14: 'AVX512_E1'}
+
+def _mkl_branch()->str:
+    "MKL's code path as MKL reports it (`mkl_cbwr_get`), or 'unknown' where torch does not expose MKL."
+    import ctypes, torch
+    try:
+        lib = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), 'lib', 'libtorch_cpu.so'))
+        v = lib.mkl_serv_cbwr_get(-1)
+    except (OSError, AttributeError): return 'unknown'
+    return _MKL_BRANCHES.get(v & 0xffff, f'0x{v & 0xffff:x}') + (',STRICT' if v & 0x10000 else '')
+
 @contextlib.contextmanager
-def fixed_threads():
-    "Run the block on `job_threads()` torch threads; restore the count afterwards."
+def _fd1_to(path):
+    "Send this process's file descriptor 1 (what C libraries print) to `path` for the block."
+    import ctypes
+    sys.stdout.flush(); saved = os.dup(1)
+    try:
+        with open(path, 'wb') as f: os.dup2(f.fileno(), 1)
+        yield
+    finally:
+        ctypes.CDLL(None).fflush(None); os.dup2(saved, 1); os.close(saved)
+
+def _onednn_isa()->str:
+    "The instruction set oneDNN uses, from its own report on a small convolution ('off' if torch skips it)."
+    import torch
+    if not (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled): return 'off'
+    with tempfile.TemporaryDirectory() as d:
+        with _fd1_to(Path(d)/'v'), torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+            torch.nn.functional.conv2d(torch.ones(16, 3, 8, 8), torch.ones(8, 3, 3, 3))
+        text = (Path(d)/'v').read_text(errors='replace')
+    isa = re.search(r'info,cpu,isa:(?:Intel )?([^\n,]+)', text)                   # the first report only
+    impl = re.search(r'exec,cpu,convolution,[^,]*?(avx512\w*|avx2\w*|avx\b|sse41)', text)
+    if isa: return isa.group(1).strip().replace('AVX-512', 'AVX512')
+    return impl.group(1).upper() if impl else 'unknown'
+
+def _openblas()->str:
+    "The kernels of every OpenBLAS loaded in this process (numpy's, scipy's), or 'not loaded'."
+    try: from threadpoolctl import threadpool_info
+    except ImportError: return 'unknown'
+    blas = [d for d in threadpool_info() if d.get('internal_api') == 'openblas']
+    arch = sorted({d.get('architecture') or '?' for d in blas})
+    return ','.join(arch) or 'not loaded'
+
+# %% ../nbs/92_core.ipynb
+_IN_USE = {}
+
+def kernels_in_use()->dict:
+    "The setting and what torch, MKL, oneDNN and OpenBLAS compute with in this process, read from each."
+    import torch
+    if 'mkl' not in _IN_USE:                    # these cannot change once a library has started
+        _IN_USE.update(torch_cpu=torch.backends.cpu.get_cpu_capability(), mkl=_mkl_branch(),
+                       onednn=_onednn_isa())
+    return dict(setting=kernel_setting(), **_IN_USE, openblas=_openblas())
+
+def _has_avx2()->bool:
+    try: return bool(re.search(r'^flags\s*:.*\bavx2\b', Path('/proc/cpuinfo').read_text(), re.M))
+    except OSError: return True                 # cannot tell: let the checks below speak
+
+def check_kernels()->list:
+    "What differs from the portable paths in this process, a line each (none: portable, or native by choice)."
+    if kernel_setting() == 'native': return []
+    got, bad = kernels_in_use(), []
+    if not _has_avx2(): return [f"this processor has no AVX2: torch computes on {got['torch_cpu']}"]
+    for k, want in PORTABLE_PATHS.items():
+        if got[k] not in (want, 'unknown', 'off', 'not loaded'): bad.append(f"{k} uses {got[k]}, not {want}")
+    return bad
+
+# %% ../nbs/92_core.ipynb
+_WARNED = []
+
+def warn_if_unpinned():
+    "Say once, in one line, if torch or numpy chose other kernels before adv_kt was imported, and what to do."
+    if _WARNED or not _LOADED_FIRST or kernel_setting() != 'portable': return
+    _WARNED.append(True)
+    if 'torch' not in sys.modules: return
+    bad = check_kernels()
+    if bad: warnings.warn(f"adv_kt: {'; '.join(bad)}: {' and '.join(_LOADED_FIRST)} computed before adv_kt "
+                          "was imported, so numbers may not match other processors; import adv_kt first "
+                          "(or set ADV_KT_KERNELS=native to accept this processor's kernels)", stacklevel=3)
+
+# %% ../nbs/92_core.ipynb
+def numerics_key()->dict:
+    "What a result depends on besides its inputs: torch threads per job and the kernel setting (cache keys)."
+    s = kernel_setting()
+    if s == 'native':
+        import torch
+        s = f"native-{torch.backends.cpu.get_cpu_capability()}"
+    return dict(threads=job_threads(), kernels=s)
+
+# %% ../nbs/92_core.ipynb
+@contextlib.contextmanager
+def job_numerics():
+    "Run the block on `job_threads()` torch threads and, portable on CUDA, with deterministic algorithms."
     import torch
     n, before = job_threads(), torch.get_num_threads()
+    cuda = kernel_setting() == 'portable' and torch.cuda.is_available()
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
     torch.set_num_threads(n)
+    if cuda:
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', PORTABLE_KERNELS['CUBLAS_WORKSPACE_CONFIG'])
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     try: yield n
-    finally: torch.set_num_threads(before)
+    finally:
+        torch.set_num_threads(before)
+        if cuda:
+            torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[2], saved[3]

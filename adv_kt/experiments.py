@@ -13,7 +13,7 @@ from tqdm import tqdm
 from fastcore.basics import patch
 from .attacks import official_fgsm, official_pgd
 from .metrics import transferability, CONVENTIONS, NoUsableSample
-from .core import atomic_write, fixed_threads, job_threads
+from .core import atomic_write, job_numerics, numerics_key
 from .data import get_dataset, normalize, dataset_info, class_ids, DATASETS
 from .stats import correlations, pearson, kendall, effects
 from .models import ARCHS, paper_archs
@@ -223,7 +223,7 @@ def cached_json(spec:dict,  # JSON-serialisable description of the measurement
                 cache=None, # cache folder (see `adv_kt.train.cache_dir`)
                ):
     "The stored result of `spec` if there is an intact one, else `fn()`, stored atomically with its digest."
-    spec = {**spec, 'threads': job_threads()}            # results at another thread count are other results
+    spec = {**spec, **numerics_key()}                    # other threads or kernels: other results
     key = cache_key(spec)
     path = cache_dir(cache)/'measurements'/f"{spec.get('kind', 'm')}-{key[:20]}.json"
     path.parent.mkdir(exist_ok=True)
@@ -231,7 +231,7 @@ def cached_json(spec:dict,  # JSON-serialisable description of the measurement
         try: return _read_measurement(path, key)
         except (OSError, ValueError) as e:
             warnings.warn(f"ignoring unusable measurement {path} ({e}); measuring again")
-    with fixed_threads(): res = fn()                      # always the same thread count (adv_kt.core)
+    with job_numerics(): res = fn()                      # same threads and kernels (adv_kt.core)
     _write_json_atomic(dict(key=key, spec=spec, result=res, digest=result_digest(res)), path)
     return res
 

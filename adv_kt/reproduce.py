@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_reproduce.ipynb #8e947c25
 from __future__ import annotations
-import argparse, csv, json, math, os, sys, tempfile, time, warnings
+import argparse, csv, json, math, os, re, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import matplotlib
@@ -17,7 +17,8 @@ from tqdm import tqdm
 from .synthetic import make_rbf_data, synthetic_network, perturbation_sweep, plot_sweep, SWEEP_METRICS
 from fastcore.script import Param, store_true
 from .core import (atomic_write, remove_stale_parts, run_command, positive_int, nonnegative_int,
-                         fixed_threads, job_threads, usable_cpus)
+                         job_numerics, job_threads, usable_cpus, kernels_in_use,
+                         check_kernels)
 from .scale import run_graph, ray_module, JobFailed
 from .zoo import run_model_selection, summary_table, plot_study
 
@@ -104,20 +105,53 @@ def _experiment_json(rows, attacks):
                         correlations={a: {c: correlate(rows, a, c) for c in conv} for a in attacks}))
 
 # %% ../nbs/13_reproduce.ipynb #585c2399
-def provenance()->dict:
-    "What, besides the preset, the numbers depend on: thread count per job, torch, Python, machine, device."
+def _cpu_model()->str:
+    "The processor's model name, as the kernel reports it."
     import platform
+    try:
+        m = re.search(r'^model name\s*:\s*(.+)$', Path('/proc/cpuinfo').read_text(), re.M)
+        if m: return m.group(1).strip()
+    except OSError: pass
+    return platform.processor() or 'unknown'
+
+def _gpu()->dict|None:
+    "The GPU a run used: model, driver, CUDA and cuDNN versions, deterministic algorithms or not."
+    if not torch.cuda.is_available(): return None
+    try: driver = subprocess.run(['nvidia-smi', '--query-gpu=driver_version', '--format=csv,noheader'],
+                                 capture_output=True, text=True, timeout=30).stdout.split('\n')[0].strip()
+    except (OSError, subprocess.SubprocessError): driver = ''
+    return dict(name=torch.cuda.get_device_name(0), driver=driver or None, cuda=torch.version.cuda,
+                cudnn=torch.backends.cudnn.version(), deterministic=kernels_in_use()['setting'] == 'portable')
+
+def provenance()->dict:
+    "What, besides the preset, the numbers depend on: threads and kernels per job, processor, libraries."
+    import platform
+    k, cfg = kernels_in_use(), torch.__config__.show()
+    version = lambda pat: (m.group(1) if (m := re.search(pat, cfg)) else None)
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu'
-    return dict(threads=job_threads(), torch=torch.__version__, numpy=np.__version__,
-                python=platform.python_version(), machine=platform.machine(), device=dev)
+    return dict(threads=job_threads(), kernels=k['setting'], cpu=_cpu_model(), machine=platform.machine(),
+                torch_cpu_capability=k['torch_cpu'], mkl_path=k['mkl'], onednn_isa=k['onednn'],
+                openblas=k['openblas'], kernel_warnings=check_kernels(), torch=torch.__version__,
+                mkl=version(r'Math Kernel Library Version ([\d.]+)'), onednn=version(r'MKL-DNN v([\d.]+)'),
+                numpy=np.__version__, python=platform.python_version(), device=dev, gpu=_gpu())
+
+def _kernel_sentence(prov:dict)->str:
+    "The report head's line on where the numbers were computed."
+    how = ('portable kernel paths' if prov['kernels'] == 'portable' else "this processor's native kernels")
+    s = (f"Every training and measurement ran on {prov['threads']} torch thread(s) (`ADV_KT_THREADS`) and "
+         f"{how} (`ADV_KT_KERNELS={prov['kernels']}`: torch {prov['torch_cpu_capability']}, MKL "
+         f"{prov['mkl_path']}, oneDNN {prov['onednn_isa']}), on {prov['cpu']} ({prov['machine']}, "
+         f"{prov['device']}), torch {prov['torch']}, MKL {prov['mkl']}, oneDNN {prov['onednn']}")
+    if g := prov['gpu']: s += f", {g['name']} (driver {g['driver']}, CUDA {g['cuda']}, cuDNN {g['cudnn']})"
+    if prov['kernel_warnings']: s += f"; **not portable**: {'; '.join(prov['kernel_warnings'])}"
+    return s + "; see provenance.json.\n"
 
 def _start_report(p:Preset, out:Path)->list:
     "The report's head; refuse a folder holding another preset's results, else record the preset there."
     prov = provenance()
     md = [f"# adv_kt reproduction: preset `{p.name}`\n",
           f"Source domain `{p.source}`, target domain `{p.target}`, seeds {list(p.seeds)}.\n",
-          f"Every training and measurement ran on {prov['threads']} torch thread(s) (`ADV_KT_THREADS`), with "
-          f"torch {prov['torch']} on {prov['machine']} ({prov['device']}); see provenance.json.\n"]
+          _kernel_sentence(prov)]
     if p.deviations:
         md += ['Deviations from the paper in this preset:\n', '\n'.join(f'- {d}' for d in p.deviations), '']
     old = out/'preset.json'
@@ -195,7 +229,7 @@ def reproduce(preset:str|Preset='digits', # preset name
     if ray is not None or workers > 1:     # the jobs side by side; what follows reads their results
         check = run_graph(p, parts, cache, ray, workers, progress)
         times['Ray jobs' if ray is not None else f'jobs ({workers} worker processes)'] = time.time() - t0
-    with fixed_threads():                  # anything left to compute here: the jobs' thread count
+    with job_numerics():                  # anything left to compute here: the jobs' thread count
         if 'synthetic' in parts:
             t = time.time()
             syn = run_synthetic(p.synthetic_epochs, cache, progress)

@@ -17,7 +17,8 @@ from .synthetic import make_rbf_data, synthetic_network
 from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir, TrainingDiverged
 from .data import dataset_info
-from .core import fixed_threads, job_threads, usable_cpus
+from .core import (job_numerics, job_threads, usable_cpus, check_kernels, kernels_in_use,
+                         PORTABLE_KERNELS)
 
 # %% auto #0
 __all__ = ['COLUMNS', 'GPU_SHARES', 'PER_CLASS', 'Job', 'plan', 'plot_graph', 'ray_module', 'gpu_share', 'JobFailed', 'run_ray',
@@ -198,12 +199,14 @@ def gpu_share(job:Job, shares:dict|None=None)->float:
 def _execute(fn, kwargs:dict, cache:str, threads:int, inputs:dict, *deps)->tuple:
     "Run one job in a worker: (its result, when and where it ran); `deps`: such pairs of the jobs it needs."
     os.environ['ADV_KT_THREADS'] = str(threads)
+    if bad := check_kernels(): raise RuntimeError(f"this worker computes on other kernels: {'; '.join(bad)}")
     got = {arg: deps[i][0] for arg, i in inputs.items()}
     t0 = time.time()
-    with fixed_threads(): res = fn(**kwargs, **got, cache=cache)
-    return res, dict(start=t0, end=time.time(), worker=os.getpid())
+    with job_numerics(): res = fn(**kwargs, **got, cache=cache)
+    return res, dict(start=t0, end=time.time(), worker=os.getpid(), kernels=kernels_in_use())
 
-_ENV = ('ADV_KT_DATA', 'ADV_KT_SOURCES', 'ADV_KT_CACHE')   # settings every worker needs, on any node
+# settings every worker needs, on any node: data, cache, the kernel setting and its libraries' paths
+_ENV = ('ADV_KT_DATA', 'ADV_KT_SOURCES', 'ADV_KT_CACHE', 'ADV_KT_KERNELS', *PORTABLE_KERNELS)
 
 def _submit(ray, jobs, cache, threads, gpus, shares, max_retries)->dict:
     task, refs = ray.remote(_execute), {}
@@ -267,7 +270,7 @@ def run_local(jobs:list, cache=None, progress:bool=True)->dict:
     for j in tqdm(jobs, desc='jobs', disable=not progress):
         missing = [d for d in j.deps if d not in out]
         if missing: raise ValueError(f"job {j.name!r} comes before its dependencies {missing}")
-        with fixed_threads():
+        with job_numerics():
             out[j.name] = j.fn(**j.kwargs, **{a: out[d] for a, d in j.inputs.items()}, cache=cache)
     return out
 

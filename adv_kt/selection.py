@@ -200,9 +200,9 @@ def knn_accuracy(features,  # n x D penultimate features of the source model on 
     z = f / f.norm(dim=1, keepdim=True).clamp_min(torch.finfo(f.dtype).tiny)
     sim = (z @ z.T).fill_diagonal_(-math.inf)                          # leave the sample itself out
     nn_idx = sim.topk(k, dim=1).indices                                # nearest first
-    votes = torch.zeros(len(f), c, dtype=torch.int64).scatter_add_(1, y[nn_idx], torch.ones_like(nn_idx))
-    rank = torch.full((len(f), c), k, dtype=torch.int64)               # position of each class's nearest vote
-    rank.scatter_reduce_(1, y[nn_idx], torch.arange(k).expand(len(f), k), 'amin')
+    hot = torch.nn.functional.one_hot(y[nn_idx], c).bool()            # n x k x c, no atomics: same on a GPU
+    votes = hot.sum(1)
+    rank = torch.where(hot, torch.arange(k)[None, :, None], k).amin(1)  # each class's nearest vote
     pred = (votes * (k + 1) - rank).argmax(1)                          # most votes, then the nearest
     return (pred == y).double().mean().item()
 

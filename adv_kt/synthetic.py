@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from .metrics import unit_rows, outer_sums
 from .stats import pearson_rows
 import warnings
-from .core import fixed_threads, job_threads
+from .core import job_numerics, numerics_key
 from .train import cache_dir, cache_key, atomic_save, verified_load
 
 # %% auto #0
@@ -409,9 +409,9 @@ def plot_sweep(table:SweepTable, # one sweep at one level
 
 # %% ../nbs/06_synthetic.ipynb #b6c9e9da
 def synthetic_network(m:int, epochs:int, X, Y, cache=None):
-    "The synthetic experiment's network of width `m`, trained on (X, Y) (cached; on `job_threads()` threads)."
+    "The synthetic experiment's network of width `m`, trained on (X, Y) (cached; `adv_kt.core.job_numerics`)."
     spec = dict(kind='synthetic', width=m, epochs=epochs, seed=m, data_seed=0, version=1,
-                threads=job_threads())
+                **numerics_key())
     path = cache_dir(cache)/f"synthetic-m{m}-{cache_key(spec)[:16]}.pt"
     if path.exists():
         try:
@@ -421,6 +421,6 @@ def synthetic_network(m:int, epochs:int, X, Y, cache=None):
             warnings.warn(f"ignoring unusable synthetic network {path} ({type(e).__name__}: {e}); "
                           "training again")
     net = SigmoidNet.init(m=m, seed=m)
-    with fixed_threads(): train_sigmoid_net(net, X, Y, epochs=epochs)
+    with job_numerics(): train_sigmoid_net(net, X, Y, epochs=epochs)
     atomic_save({k: getattr(net, k).detach() for k in ('W1', 'b1', 'W2', 'b2')}, path)
     return net

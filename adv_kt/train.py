@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm import tqdm
-from .core import atomic_write, remove_stale_parts, fixed_threads, job_threads
+from .core import atomic_write, remove_stale_parts, job_numerics, numerics_key
 from fastcore.basics import patch
 from .data import (ImageData, Batches, normalize, get_dataset, split_valid, stratified_split,
                          dataset_info, class_ids)
@@ -347,7 +347,7 @@ def cached_fit(spec:dict,            # JSON-serialisable description of the run 
               )->FitResult:
     ("Return the checkpoint of the run `spec` + `cfg` if the cache holds a usable one, else train, save and "
      "return it. A run that diverged is recorded, and raises `TrainingDiverged` again without retraining.")
-    spec = {**spec, 'train': cfg.hyper(), 'version': TRAIN_VERSION, 'threads': job_threads()}
+    spec = {**spec, 'train': cfg.hyper(), 'version': TRAIN_VERSION, **numerics_key()}
     key, folder = cache_key(spec), cache_dir(cache)
     path = folder/(f"{spec.get('kind', 'run')}-{spec.get('arch', 'model')}-"
                    f"{spec.get('dataset', 'data')}-{key[:16]}.pt")
@@ -357,7 +357,7 @@ def cached_fit(spec:dict,            # JSON-serialisable description of the run 
     if not force and bad.exists() and (rec := json.loads(bad.read_text() or '{}')).get('key') == key:
         raise TrainingDiverged(rec['error'], bad)
     try:
-        with fixed_threads(): model, hist = train_fn()     # always the same thread count (adv_kt.core)
+        with job_numerics(): model, hist = train_fn()     # same threads and kernels (adv_kt.core)
     except TrainingDiverged as e:
         record = dict(key=key, spec=spec, error=e.message)
         atomic_write(bad, lambda f: json.dump(record, f, indent=1), binary=False)
