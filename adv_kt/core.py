@@ -132,7 +132,7 @@ def job_threads()->int:
         raise ValueError(f"ADV_KT_THREADS must be a positive integer, got {env!r}")
     return int(env)
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #32efdd67
 KERNEL_SETTINGS = ('portable', 'native')
 PORTABLE_KERNELS = {                       # what each library is told in the portable setting, before it loads
     'ATEN_CPU_CAPABILITY': 'avx2',         # torch's own vectorised kernels
@@ -142,7 +142,7 @@ PORTABLE_KERNELS = {                       # what each library is told in the po
     'OPENBLAS_CORETYPE': 'Haswell',        # OpenBLAS under numpy and scipy: its AVX2 kernels
     'CUBLAS_WORKSPACE_CONFIG': ':4096:8',  # deterministic cuBLAS (read when CUDA starts; nothing on a CPU)
 }
-PORTABLE_PATHS = dict(torch_cpu='AVX2', mkl='COMPATIBLE,STRICT', onednn='AVX2', openblas='Haswell')
+PORTABLE_PATHS = dict(torch_cpu='AVX2', mkl='COMPATIBLE,STRICT', onednn='AVX2')   # what `check_kernels` requires
 
 def kernel_setting()->str:
     "How adv_kt computes: `$ADV_KT_KERNELS` if set ('portable' or 'native'), else 'portable'."
@@ -151,7 +151,7 @@ def kernel_setting()->str:
         raise ValueError(f"ADV_KT_KERNELS must be one of {', '.join(KERNEL_SETTINGS)}, got {s!r}")
     return s
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #c8229448
 _LOADED_FIRST = None           # the numeric libraries already loaded when adv_kt was first imported
 
 def pin_kernels()->str:
@@ -162,7 +162,7 @@ def pin_kernels()->str:
     if s == 'portable': os.environ.update(PORTABLE_KERNELS)
     return s
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #8f2fbde7
 _MKL_BRANCHES = {0: 'OFF', 1: 'BRANCH_OFF (per processor)', 2: 'AUTO', 3: 'COMPATIBLE', 4: 'SSE2', 6: 'SSSE3',
                  7: 'SSE4_1', 8: 'SSE4_2', 9: 'AVX', 10: 'AVX2', 11: 'AVX512_MIC', 12: 'AVX512',
                  13: 'AVX512_MIC_E1', 14: 'AVX512_E1'}
@@ -208,7 +208,7 @@ def _openblas()->str:
     arch = sorted({d.get('architecture') or '?' for d in blas})
     return ','.join(arch) or 'not loaded'
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #295fa2de
 _IN_USE = {}
 
 def kernels_in_use()->dict:
@@ -232,7 +232,7 @@ def check_kernels()->list:
         if got[k] not in (want, 'unknown', 'off', 'not loaded'): bad.append(f"{k} uses {got[k]}, not {want}")
     return bad
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #59832403
 _WARNED = []
 
 def warn_if_unpinned():
@@ -245,7 +245,7 @@ def warn_if_unpinned():
                           "was imported, so numbers may not match other processors; import adv_kt first "
                           "(or set ADV_KT_KERNELS=native to accept this processor's kernels)", stacklevel=3)
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #425fc9a3
 def numerics_key()->dict:
     "What a result depends on besides its inputs: torch threads per job and the kernel setting (cache keys)."
     s = kernel_setting()
@@ -254,7 +254,7 @@ def numerics_key()->dict:
         s = f"native-{torch.backends.cpu.get_cpu_capability()}"
     return dict(threads=job_threads(), kernels=s)
 
-# %% ../nbs/92_core.ipynb
+# %% ../nbs/92_core.ipynb #8b384cd1
 @contextlib.contextmanager
 def job_numerics():
     "Run the block on `job_threads()` torch threads and, portable on CUDA, with deterministic algorithms."

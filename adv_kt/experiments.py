@@ -674,10 +674,11 @@ def order_note(rows:list, attack:str='fgsm', convention:str='official')->str:
     for j, m in enumerate(('knowledge_transfer',) + METRICS):
         ours = sorted(summ, key=lambda k: summ[k][m])
         paper = sorted(summ, key=lambda k: PAPER_TABLE1[k][j])
-        tau = kendall([summ[k][m] for k in summ], [PAPER_TABLE1[k][j] for k in summ])
+        try: tau = f"{kendall([summ[k][m] for k in summ], [PAPER_TABLE1[k][j] for k in summ]):+.2f}"
+        except ValueError: tau = 'undefined: ours are all equal'      # e.g. every source at chance
         say = lambda order: ' < '.join(display_name(k) for k in order)
         lines.append(f"- {_LABEL.get(m, 'knowledge transfer')}: ours {say(ours)}; paper {say(paper)} "
-                     f"(Kendall τ between the two orders {tau:+.2f})")
+                     f"(Kendall τ between the two orders {tau})")
     return '\n'.join(lines)
 
 # %% ../nbs/09_experiments.ipynb #90b2cf8c

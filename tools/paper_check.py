@@ -10,7 +10,10 @@ What it does, writing $OUT/paper_check.json after every section (a run cut short
    `adv_kt.reproduce.reproduce` on the paper preset with every training cut to `--epochs`, nothing else changed
    (full widths, PGD-50, all test images), the job graph run side by side (`--jobs`, or `--ray` with fractional
    GPUs). Seconds per part, which sources diverged, the report.
-3. `projection`: the paper preset's wall time (100-epoch sources, one seed) from the rates of section 1 and the
+3. `repeat`: section 2 again from an empty cache; are the two runs' tables identical (on a GPU: deterministic
+   algorithms, the default)? 4. `native`: section 2 again with `ADV_KT_KERNELS=native` (no deterministic algorithms):
+   its seconds against section 2's are the cost of determinism.
+5. `projection`: the paper preset's wall time (100-epoch sources, one seed) from the rates of section 1 and the
    job graph's work (`adv_kt.scale.work`), one job at a time and with the graph's parallelism.
 
 `--small`: tiny sizes (a dry run on a CPU; what CI runs). Usage from the project's root:
@@ -94,6 +97,29 @@ def paper_run(work:Path, small:bool, epochs:int, jobs, ray, amp:bool)->dict:
     res['report'] = str(out/'report.md')
     return res
 
+def tables(out:Path)->dict:
+    "Every CSV of a run without its timing columns, and every JSON: what two runs must share."
+    import csv, io
+    got = {}
+    for f in sorted(out.glob('*.csv')):
+        rows = list(csv.reader(io.StringIO(f.read_text())))
+        keep = [i for i, c in enumerate(rows[0]) if 'seconds' not in c]
+        got[f.name] = [[r[i] for i in keep] for r in rows]
+    got.update({f.name: f.read_text() for f in sorted(out.glob('*.json')) if f.name != 'provenance.json'})
+    return got
+
+def again(first:Path, work:Path, small:bool, epochs:int, jobs, ray, amp:bool, native:bool=False)->dict:
+    "Section 2 once more from an empty cache (`native`: ADV_KT_KERNELS=native); which tables differ from `first`'s."
+    before = os.environ.get('ADV_KT_KERNELS')
+    if native: os.environ['ADV_KT_KERNELS'] = 'native'
+    try: res = paper_run(work, small, epochs, jobs, ray, amp)
+    finally:
+        if before is None: os.environ.pop('ADV_KT_KERNELS', None)
+        else: os.environ['ADV_KT_KERNELS'] = before
+    a, b = tables(first/'out'), tables(work/'out')
+    return dict(res, kernels='native' if native else 'portable', identical=a == b,
+                differ=sorted(n for n in a if a[n] != b.get(n)))
+
 def projection(rates:dict)->dict:
     "Minutes of the full paper preset (one seed, both experiments) from the measured `fit` rates and the job graph."
     h = scale.projected_hours('paper', rates, ('adv_to_knowledge', 'knowledge_to_adv'))
@@ -109,7 +135,7 @@ def main(argv=None):
     a.add_argument('--ray', nargs='?', const='local', default=None, help='run the job graph on Ray instead')
     a.add_argument('--amp', action='store_true', help='bf16 autocast + channels_last in training')
     a.add_argument('--device', default=None, help='cpu, cuda (default: CUDA when available)')
-    a.add_argument('--sections', nargs='+', default=['fit', 'paper', 'projection'])
+    a.add_argument('--sections', nargs='+', default=['fit', 'paper', 'repeat', 'native', 'projection'])
     a.add_argument('--n-train', type=int, default=None, help='images per fit epoch (default 50,000; --small 256)')
     a.add_argument('--width', type=float, default=None, help='width of the fit section (default 1; --small 1/16)')
     args = a.parse_args(argv)
@@ -130,7 +156,12 @@ def main(argv=None):
     res['fit_images'], res['fit_width'] = n, width
     section('fit', lambda: fit_vs_bare(n, width, dev, args.amp))
     work = Path(tempfile.mkdtemp(prefix='paper_check_'))
-    section('paper', lambda: paper_run(work, args.small, args.epochs, args.jobs, args.ray, args.amp))
+    run_args = (args.small, args.epochs, args.jobs, args.ray, args.amp)
+    section('paper', lambda: paper_run(work, *run_args))
+    if (work/'out').is_dir():
+        section('repeat', lambda: again(work, Path(tempfile.mkdtemp(prefix='paper_repeat_')), *run_args))
+        section('native', lambda: again(work, Path(tempfile.mkdtemp(prefix='paper_native_')), *run_args,
+                                        native=True))
     fit = res.get('fit', {})
     if fit and 'error' not in fit and width == 1.0:          # rates of the full-width networks only
         section('projection', lambda: projection({k: v['fit_img_s'] for k, v in fit.items()}))
