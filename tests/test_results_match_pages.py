@@ -70,7 +70,11 @@ def test_many_sources_has_16_sources_and_names_what_did_not_learn():
         r = rows(preset, MANY)
         assert len({x['source'] for x in r}) == 16
         below[preset] = sorted({(x['source'], x['seed']) for x in r if not x['source_learned']})
-    assert below == dict(digits=[('alexnet w×0.5', 2)], fashion=[('mlp w×0.5', 1)])
+    assert below == dict(digits=[('alexnet w×0.5', 2), ('resnet18 e×0.2', 1)],
+                         fashion=[('mlp w×0.5', 1), ('resnet18 e×0.2', 1)])
     page = json.loads((NBS/P10B).read_text())
     text = ''.join(''.join(c['source']) for c in page['cells'] if c['cell_type'] == 'markdown')
-    assert 'AlexNet at half width fell to 80.6% on seed 2' in text and 'collapsed to chance (16.7%) on seed 1' in text
+    text = ' '.join(text.split())
+    for named in ('AlexNet at half width fell to 78.1% on seed 2', 'reached 88.7% on seed 1',
+                  'collapsed to chance (16.7%) on seed 1', 'reached 73.4% on seed 1'):
+        assert named in text, named
