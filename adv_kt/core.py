@@ -134,7 +134,7 @@ def job_threads()->int:
 
 # %% ../nbs/92_core.ipynb #32efdd67
 KERNEL_SETTINGS = ('portable', 'native')
-PORTABLE_KERNELS = {                       # what each library is told in the portable setting, before it loads
+PORTABLE_KERNELS = {                       # what each library is told, before it loads
     'ATEN_CPU_CAPABILITY': 'avx2',         # torch's own vectorised kernels
     'MKL_CBWR': 'COMPATIBLE,STRICT',       # MKL: matrix products, linear layers, linear algebra
     'ONEDNN_MAX_CPU_ISA': 'AVX2',          # oneDNN: convolutions, batch norm
@@ -142,7 +142,7 @@ PORTABLE_KERNELS = {                       # what each library is told in the po
     'OPENBLAS_CORETYPE': 'Haswell',        # OpenBLAS under numpy and scipy: its AVX2 kernels
     'CUBLAS_WORKSPACE_CONFIG': ':4096:8',  # deterministic cuBLAS (read when CUDA starts; nothing on a CPU)
 }
-PORTABLE_PATHS = dict(torch_cpu='AVX2', mkl='COMPATIBLE,STRICT', onednn='AVX2')   # what `check_kernels` requires
+PORTABLE_PATHS = dict(torch_cpu='AVX2', mkl='COMPATIBLE,STRICT', onednn='AVX2')   # `check_kernels` requires
 
 def kernel_setting()->str:
     "How adv_kt computes: `$ADV_KT_KERNELS` if set ('portable' or 'native'), else 'portable'."
@@ -261,7 +261,8 @@ def job_numerics():
     import torch
     n, before = job_threads(), torch.get_num_threads()
     cuda = kernel_setting() == 'portable' and torch.cuda.is_available()
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+    saved = (torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(),
              torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
     torch.set_num_threads(n)
     if cuda:
