@@ -21,10 +21,10 @@ from .train import (TrainConfig, TrainingDiverged, train_source, knowledge_trans
                           cache_key, accuracy)
 
 # %% auto #0
-__all__ = ['PAPER_100', 'MANY_SOURCES', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PREDICTORS',
-           'EXPERIMENT_PARTS', 'PARTS', 'ALL_PARTS', 'Preset', 'overlap_sources', 'paper_exp2_sources', 'get_preset',
-           'default_preset', 'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows', 'source_model',
-           'reference_model', 'transfer_model', 'adv_to_knowledge_rows', 'run_adv_to_knowledge',
+__all__ = ['PAPER_100', 'MANY_SOURCES', 'FAMILIES', 'PRESETS', 'ATTACK_NAMES', 'METRICS', 'PAPER_TABLE1', 'PAPER_TABLE2',
+           'PREDICTORS', 'EXPERIMENT_PARTS', 'PARTS', 'ALL_PARTS', 'Preset', 'overlap_sources', 'paper_exp2_sources',
+           'get_preset', 'default_preset', 'result_digest', 'cached_json', 'make_attack', 'eval_data', 'alpha_rows',
+           'source_model', 'reference_model', 'transfer_model', 'adv_to_knowledge_rows', 'run_adv_to_knowledge',
            'knowledge_to_adv_rows', 'run_knowledge_to_adv', 'source_name', 'many_sources_rows', 'run_many_sources',
            'summarize', 'correlate', 'learned_note', 'display_name', 'paper_table', 'correlation_table',
            'plot_experiment', 'resampling_levels', 'effect_summary', 'effect_tables', 'order_note']
@@ -63,6 +63,10 @@ class Preset:
                                    #   study (None: all)
     many_sources:tuple=()          # the many-sources study: (arch, width scale, epoch scale) per source
     many_source_classes:tuple|None=None # its source classes (None: all)
+    families:tuple=()              # the families study: experiment 1 with one source per architecture family,
+                                   #   on the many-sources study's classes
+    family_references:tuple=()     # its reference (target-domain) architectures, each measured against every source
+    family_seeds:tuple=()          # its seeds (one source per family and seed)
 
     def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
     def recipe(self, arch:str, base:TrainConfig)->tuple:
@@ -115,11 +119,17 @@ MANY_SOURCES = (*((a, 1, 1) for a in paper_archs()),
                 ('alexnet', 0.5, 1), ('alexnet', 1, 0.5), ('resnet18', 0.5, 1), ('resnet18', 2, 1),
                 ('resnet18', 1, 0.2), ('resnet50', 1, 0.5))
 _SMOKE_MANY = (('lenet', 1, 1), ('lenet', 0.5, 1), ('lenet', 2, 1), ('mlp', 1, 1))
+# the families study: the paper's five and nine more families (models page), each at a CPU width
+FAMILIES = (*paper_archs(), 'vgg', 'mobilenetv2', 'shufflenetv2', 'densenet', 'squeezenet', 'inception', 'wrn',
+            'mixer', 'vit')
+_CPU_WIDTHS = dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625, vgg=0.125, mobilenetv2=0.25, shufflenetv2=0.25,
+                   densenet=0.5, squeezenet=0.25, inception=0.0625, wrn=0.125, mixer=0.25, vit=0.5)
 _CPU_CFGS = dict(source_cfg=TrainConfig(epochs=10, augment=False, progress=False),     # digits and fashion
                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False))
 _DIGITS_RECIPES = dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
-                       alexnet=dict(standardize=True, lr=0.05, epochs=20))
+                       alexnet=dict(standardize=True, lr=0.05, epochs=20),
+                       **dict.fromkeys(('squeezenet', 'mixer', 'vit'), dict(standardize=True, lr=0.05)))
 _DIGITS_DEVIATIONS = (
     "Domains: MNIST-style digits (4,000 train / 1,000 test) -> UCI digits (1,438 / 359) "
     "instead of CIFAR-10 -> STL-10.",
@@ -137,6 +147,10 @@ _DIGITS_DEVIATIONS = (
     "chance (ten-class LeNet at 0.1: one of five seeds at 10.0%; at 0.05 all five at 96.5-97.8%; "
     "training page).",
     "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
+    "The families study adds nine architecture families to the paper's five, at CPU widths (VGG-11 0.125, "
+    "MobileNetV2 0.25, ShuffleNetV2 0.25, DenseNet-BC 0.5, SqueezeNet 0.25, Inception 0.0625, WRN-16-4 0.125, "
+    "MLP-Mixer 0.25, ViT 0.5); SqueezeNet, MLP-Mixer and ViT (no batch norm) standardise their inputs and train "
+    "at learning rate 0.05, as LeNet and AlexNet do.",
 )
 _FASHION_TARGET = (0, 1, 2, 3)   # T-shirt/top, trouser, pullover, dress (pool: sandal, sneaker, bag, boot)
 _FASHION_DEVIATIONS = (
@@ -153,21 +167,25 @@ _FASHION_DEVIATIONS = (
 # %% ../nbs/09_experiments.ipynb #17b980a6
 PRESETS = dict(
     smoke=Preset('smoke', 'digits_mnist', 'digits_uci', archs=paper_archs(),
-                 widths=dict(mlp=0.25, alexnet=0.125, resnet18=0.0625, resnet50=0.0625),
+                 widths=dict(mlp=0.25, alexnet=0.125, resnet18=0.0625, resnet50=0.0625, vit=0.25,
+                             shufflenetv2=0.125),
                  reference_arch='lenet', exp2_arch='lenet',
                  source_cfg=TrainConfig(epochs=1, select='last', progress=False),
                  reference_cfg=TrainConfig(epochs=3, select='last', progress=False),
                  transfer_cfg=TrainConfig(epochs=1, select='last', progress=False),
                  seeds=(0, 1), source_n_train=300, n_eval=64, pgd_steps=5, exp1_pgd_steps=5,
                  exp2_sources=_DIGITS_EXP2, synthetic_epochs=1000,
-                 recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05)),
-                 min_source_acc=50.0, many_sources=_SMOKE_MANY),
+                 recipes=dict(mlp=dict(standardize=True), alexnet=dict(standardize=True, lr=0.05),
+                              vit=dict(standardize=True, lr=0.05)),
+                 min_source_acc=50.0, many_sources=_SMOKE_MANY,
+                 families=('lenet', 'mlp', 'vit', 'shufflenetv2'), family_references=('lenet', 'mlp'),
+                 family_seeds=(0, 1)),
     digits=Preset('digits', 'digits_mnist', 'digits_uci', archs=paper_archs(),
-                  widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
-                  reference_arch='resnet18', exp2_arch='lenet', **_CPU_CFGS,
+                  widths=_CPU_WIDTHS, reference_arch='resnet18', exp2_arch='lenet', **_CPU_CFGS,
                   seeds=(0, 1, 2, 3, 4), source_n_train=None, n_eval=None, pgd_steps=50, exp1_pgd_steps=5,
                   exp2_sources=_DIGITS_EXP2, min_source_acc=90.0, recipes=_DIGITS_RECIPES,
-                  deviations=_DIGITS_DEVIATIONS, many_sources=MANY_SOURCES),
+                  deviations=_DIGITS_DEVIATIONS, many_sources=MANY_SOURCES,
+                  families=FAMILIES, family_references=('resnet18', 'lenet'), family_seeds=tuple(range(10))),
     paper=Preset('paper', 'cifar10', 'stl10', archs=paper_archs(), widths={},
                  reference_arch='resnet18', exp2_arch='resnet18',
                  source_cfg=TrainConfig(epochs=100, select='test'),
@@ -176,15 +194,15 @@ PRESETS = dict(
                  exp1_pgd_steps=50, exp2_target=(1, 3, 4, 5), exp2_sources=paper_exp2_sources('text'),
                  download=True, min_source_acc=40.0),
     fashion=Preset('fashion', 'fashion_mnist', 'fashion_mnist', archs=paper_archs(),
-                   widths=dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625),
-                   reference_arch='lenet', exp2_arch='lenet', **_CPU_CFGS,
+                   widths=_CPU_WIDTHS, reference_arch='lenet', exp2_arch='lenet', **_CPU_CFGS,
                    seeds=(0, 1, 2), source_n_train=6000, target_n_train=4000, n_eval=1000, pgd_steps=50,
                    exp1_pgd_steps=5,
                    exp2_target=_FASHION_TARGET, exp2_sources=overlap_sources(_FASHION_TARGET, (5, 7, 8, 9)),
                    min_source_acc=80.0, recipes=_DIGITS_RECIPES,
                    parts=('knowledge_to_adv', 'model_selection'),
                    zoo_target=_FASHION_TARGET, deviations=_FASHION_DEVIATIONS,
-                   many_sources=MANY_SOURCES, many_source_classes=(4, 5, 6, 7, 8, 9)),
+                   many_sources=MANY_SOURCES, many_source_classes=(4, 5, 6, 7, 8, 9),
+                   families=FAMILIES, family_references=('lenet', 'resnet18'), family_seeds=tuple(range(5))),
 )
 
 # %% ../nbs/09_experiments.ipynb #42e055f1
@@ -689,4 +707,4 @@ EXPERIMENT_PARTS = dict(     # part -> (experiment, attacks, title)
                       'Experiment 2: knowledge -> adversarial transferability (S->T)'),
     many_sources=(run_many_sources, ('fgsm', 'pgd'), 'Experiment 1 with many source models (T->S)'))
 PARTS = ('synthetic', 'adv_to_knowledge', 'knowledge_to_adv')     # the paper's: what a preset runs by default
-ALL_PARTS = PARTS + ('many_sources', 'model_selection')           # beyond the paper: on request
+ALL_PARTS = PARTS + ('many_sources', 'model_selection', 'families')           # beyond the paper: on request

@@ -21,6 +21,7 @@ from .core import (atomic_write, remove_stale_parts, run_command, positive_int, 
                          check_kernels)
 from .scale import run_graph, ray_module, JobFailed
 from .zoo import run_model_selection, summary_table, plot_study
+from .families import families_part
 
 # %% auto #0
 __all__ = ['write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'provenance', 'reproduce', 'adv_kt_reproduce', 'main',
@@ -243,6 +244,9 @@ def reproduce(preset:str|Preset='digits', # preset name
         if 'model_selection' in parts:
             t = time.time(); md += _model_selection_part(p, out, cache, progress)
             times['model_selection'] = time.time() - t
+        if 'families' in parts:
+            t = time.time(); md += families_part(p, out, cache, progress, write_csv, _atomic_text)
+            times['families'] = time.time() - t
     if check: check()                      # warns about anything the jobs left to this process
     md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items())
               + f'\n- total: {time.time() - t0:.0f} s\n')
@@ -259,6 +263,8 @@ def adv_kt_reproduce(
                            store_true)=False,
         zoo:Param('also run the model-selection study (a zoo of 14 source models per seed)',
                   store_true)=False,
+        families:Param('also run the families study (14 architecture families x 2 references, its own seeds)',
+                       store_true)=False,
         no_progress:Param('hide progress bars', store_true)=False,
         sources:Param('JSON file of dataset mirrors {name: {url, md5}} '
                       '(sets ADV_KT_SOURCES; see adv_kt.data)')=None,
@@ -279,7 +285,7 @@ def adv_kt_reproduce(
             if not Path(sources).is_file(): raise ValueError(f"--sources: no such file: {sources}")
             os.environ['ADV_KT_SOURCES'] = str(Path(sources).resolve())
         p = get_preset(preset, **({'seeds': tuple(dict.fromkeys(seeds))} if seeds else {}))
-        extra = ('many_sources',) * many_sources + ('model_selection',) * zoo
+        extra = ('many_sources',) * many_sources + ('model_selection',) * zoo + ('families',) * families
         parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
         if ray is not None: ray_module()          # Ray missing: a one-line error saying how to install it
         report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray, jobs=jobs)

@@ -14,6 +14,7 @@ from .experiments import (Preset, get_preset, source_model, reference_model, tra
                                 adv_to_knowledge_rows, knowledge_to_adv_rows, many_sources_rows, source_name,
                                 PARTS, ALL_PARTS, EXPERIMENT_PARTS)
 from .synthetic import make_rbf_data, synthetic_network
+from .families import family_rows, FAMILY_ATTACKS
 from .zoo import zoo_members, zoo_sample, score_member, zoo_reference_examples
 from .train import cache_dir, TrainingDiverged
 from .data import dataset_info
@@ -54,6 +55,7 @@ def _transfer(p, arch, classes, seed, width, epoch_scale, target_classes, cache=
 def _exp1(p, seed, arch, attacks, cache=None): adv_to_knowledge_rows(p, seed, arch, cache, attacks)
 def _exp2(p, seed, overlap, attacks, cache=None): knowledge_to_adv_rows(p, seed, overlap, cache, attacks)
 def _many(p, seed, spec, attacks, cache=None): many_sources_rows(p, seed, spec, cache, attacks)
+def _family(p, seed, arch, reference, attacks, cache=None): family_rows(p, seed, arch, reference, cache, attacks)
 def _synthetic(m, epochs, cache=None): synthetic_network(m, epochs, *_rbf(), cache)
 def _rbf(): d = make_rbf_data(seed=0); return d.X, d.Y
 
@@ -138,10 +140,19 @@ def plan(preset:str|Preset,        # preset name or object
                         dict(p=p, seed=seed, spec=(a, ws, es), attacks=attacks), deps=(r, t), arch=a,
                         width=p.width(a) * ws))
         if 'model_selection' in parts: _zoo_jobs(p, seed, add, ref, kt)
+    if 'families' in parts:                # its own seeds: a family is the unit, seeds repeat it
+        for seed in p.family_seeds:
+            ref, src, kt = _models(p, seed, add)
+            for ra in p.family_references:
+                r = ref(ra, p.zoo_target)
+                for a in p.families:
+                    t = kt(a, p.many_source_classes, p.width(a), 1.0, p.zoo_target)
+                    add(Job(f"seed {seed}: families {a} vs {ra}", _family, dict(p=p, seed=seed, arch=a, reference=ra,
+                            attacks=FAMILY_ATTACKS), deps=(r, t), arch=a, width=p.width(a)))
     return list(jobs.values())
 
 # %% ../nbs/16_scale.ipynb #6d5bc565
-COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_many', '_score',
+COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', '_many', '_family', '_score',
            '_synthetic')
 
 def plot_graph(jobs:list, ax=None):
@@ -190,9 +201,10 @@ def gpu_share(job:Job, shares:dict|None=None)->float:
     if job.arch is None: return 0.0
     one = lambda a, w: (shares or GPU_SHARES).get(a, 1.0) * min(1.0, w) ** 2
     s = one(job.arch, job.width)
-    if job.fn in (_exp1, _many, _score, _examples):      # these also attack or run the reference model
+    if job.fn in (_exp1, _many, _score, _examples, _family):  # these also attack or run the reference model
         p = job.kwargs['p']
-        s = max(s, one(p.reference_arch, p.width(p.reference_arch)))
+        ra = job.kwargs.get('reference', p.reference_arch)
+        s = max(s, one(ra, p.width(ra)))
     return round(min(1.0, max(0.1, s)), 2)
 
 # %% ../nbs/16_scale.ipynb #fdd960e1
@@ -373,8 +385,9 @@ def _job_flops(p:Preset, j:Job, F)->float:
     if j.fn is _transfer:
         n = _images(p.target, k['target_classes'], 'train', p.target_n_train)
         return p.transfer_cfg.epochs * n * F(a, k['width'])
-    if j.fn in (_exp1, _many):    # the reference is attacked, the source measured
-        n = p.n_eval or _images(p.target, p.zoo_target if j.fn is _many else None, 'test')
+    if j.fn is _family: ref = F(k['reference'], p.width(k['reference']))
+    if j.fn in (_exp1, _many, _family):    # the reference is attacked, the source measured
+        n = p.n_eval or _images(p.target, p.zoo_target if j.fn is not _exp1 else None, 'test')
         return sum(3 * steps(kind) * n * ref + 2 * n * F(a, j.width) for kind in k['attacks'])
     if j.fn is _exp2:             # the source is attacked, the target model measured
         n = p.n_eval or _images(p.target, p.exp2_target, 'test')
@@ -405,8 +418,8 @@ def projected_hours(preset:str|Preset,  # preset name or object
     F = functools.cache(lambda arch, width: forward_flops(arch, width, dataset_info(p.source).channels))
     jobs = plan(p, parts)
     def secs(j):                 # the job's FLOPs at the FLOP rate of the network that dominates it
-        attacked_ref = j.fn in (_exp1, _many, _examples) or j.arch is None  # the reference's attack dominates
-        a = p.reference_arch if attacked_ref else j.arch
+        attacked_ref = j.fn in (_exp1, _many, _examples, _family) or j.arch is None  # the reference's attack
+        a = j.kwargs.get('reference', p.reference_arch) if attacked_ref else j.arch       #   dominates
         return _job_flops(p, j, F) / (3 * F(a, 1.0) * rates.get(a, min(rates.values())))
     done = {}
     for j in jobs: done[j.name] = secs(j) + max((done[d] for d in j.deps), default=0.0)

@@ -4,14 +4,15 @@
 
 # %% ../nbs/07a_stats.ipynb #f5586fbe
 from __future__ import annotations
-import math
+import itertools, math
 from typing import Callable, Sequence
 import numpy as np
 
 # %% auto #0
 __all__ = ['CORRELATION_ROWS', 'RANKING_ROWS', 'EFFECTS', 'paired', 'ranks_rows', 'pearson_rows', 'spearman_rows', 'kendall_rows',
            'tau_w_rows', 'regret_rows', 'pearson', 'spearman', 'kendall', 'weighted_tau', 'top1_regret', 'bootstrap',
-           'correlations', 'group_resamples', 'partial_pearson', 'r2_gain', 'within_pearson', 'effects']
+           'correlations', 'group_resamples', 'partial_pearson', 'r2_gain', 'within_pearson', 'effects', 'few_clusters',
+           'permutation_test', 'r_difference']
 
 # %% ../nbs/07a_stats.ipynb #4f55ebb4
 def paired(x:Sequence, y:Sequence, min_n:int=2)->tuple:
@@ -227,3 +228,58 @@ def effects(x, y,              # a metric and knowledge transfer, one per (model
             v = np.concatenate(v); v = v[np.isfinite(v)]
             out[k][name] = tuple(float(a) for a in np.quantile(v, q)) if len(v) else (math.nan, math.nan)
     return out
+
+# %% ../nbs/07a_stats.ipynb #8ad3a64c
+def few_clusters(k:int)->dict:
+    ("How coarse a cluster bootstrap over `k` clusters is: distinct resamples, and the share of draws that "
+     "hold at most two distinct clusters (where a correlation over clusters is +-1 or undefined).")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError(f"k: need an integer number of clusters >= 2, got {k!r}")
+    k = int(k)
+    at_most_two = (k + math.comb(k, 2) * (2 ** k - 2)) / k ** k
+    return dict(clusters=k, distinct_resamples=math.comb(2 * k - 1, k), at_most_two=at_most_two)
+
+# %% ../nbs/07a_stats.ipynb #1be0e746
+def _perm_rows(n:int, n_perm:int, seed:int, exact_max:int)->tuple:
+    "(orderings B x n, exact?): all n! orderings when n <= exact_max, else n_perm seeded random ones."
+    if n <= exact_max: return np.array(list(itertools.permutations(range(n)))), True
+    rng = np.random.default_rng(seed)
+    return np.argsort(rng.random((n_perm, n)), axis=1), False
+
+def permutation_test(x:Sequence, y:Sequence, # one value per unit (e.g. family means)
+                     z:Sequence|None=None,    # a confounder held fixed (partial correlation), one per unit
+                     n_perm:int=100_000,      # random orderings when there are too many to enumerate
+                     seed:int=0,              # seed of those orderings
+                     exact_max:int=8,         # enumerate all orderings up to this many units (8! = 40,320)
+                    )->dict:                  # estimate, p (two-sided), orderings used, exact or not
+    "Two-sided permutation test of Pearson r over units (given `z`: of the partial r, Freedman-Lane)."
+    x, y = paired(x, y, min_n=4 if z is not None else 3)
+    if z is not None: z = paired(x, z)[1]
+    if isinstance(n_perm, bool) or not isinstance(n_perm, (int, np.integer)) or n_perm < 99:
+        raise ValueError(f"n_perm: need an integer >= 99, got {n_perm!r}")
+    P, exact = _perm_rows(len(x), int(n_perm), seed, exact_max)
+    if z is None:
+        est = _r_rows(x[None], y[None])[0]
+        stats = _r_rows(np.broadcast_to(x, P.shape), y[P])
+    else:
+        est = _partial_rows(x[None], y[None], z[None])[0]
+        e = _resid_rows(y[None], z[None])[0]                   # residuals of y on z, permuted and put back
+        Ystar = (y - e)[None] + e[P]
+        Z, X = np.broadcast_to(z, P.shape), np.broadcast_to(x, P.shape)
+        stats = _r_rows(_resid_rows(X, Z), _resid_rows(Ystar, Z))
+    if not math.isfinite(est): raise ValueError("x, y: the correlation is undefined here (a constant side)")
+    hits = np.sum(np.abs(np.nan_to_num(stats)) >= abs(est) - 1e-12)
+    p = hits / len(P) if exact else (1 + hits) / (1 + len(P))
+    return dict(estimate=float(est), p=float(p), n_perm=int(len(P)), exact=bool(exact),
+                statistic='partial r' if z is not None else 'r')
+
+# %% ../nbs/07a_stats.ipynb #6a947037
+def r_difference(a:Sequence, b:Sequence, y:Sequence, # two predictors and the outcome, one value per unit
+                 n_boot:int=10_000, seed:int=0, level:float=0.95)->tuple:
+    "r(a, y) - r(b, y) over units, with a percentile bootstrap interval over units: (estimate, low, high)."
+    a, y = paired(a, y, min_n=4); b = paired(a, b)[1]
+    idx = np.vstack([np.arange(len(a)), np.random.default_rng(seed).integers(0, len(a), (n_boot, len(a)))])
+    d = _r_rows(a[idx], y[idx]) - _r_rows(b[idx], y[idx])
+    if not math.isfinite(d[0]): raise ValueError("a, b, y: a correlation is undefined here (a constant side)")
+    lo, hi = np.quantile(d[1:][np.isfinite(d[1:])], [(1 - level) / 2, (1 + level) / 2])
+    return float(d[0]), float(lo), float(hi)
