@@ -14,7 +14,8 @@ from .stats import permutation_test, r_difference, _partial_rows, _r_rows, few_c
 
 # %% auto #0
 __all__ = ['FAMILY_ATTACKS', 'PRIMARY', 'family_rows', 'run_families', 'family_means', 'primary_endpoint', 'endpoint_sentence',
-           'exploratory', 'exploratory_table', 'family_table', 'plot_families', 'families_part']
+           'exploratory', 'exploratory_table', 'unit_tests', 'unit_table', 'family_table', 'plot_families',
+           'families_part']
 
 # %% ../nbs/09a_families.ipynb #b1c88405
 FAMILY_ATTACKS = ('fgsm',)   # the paper's attack in experiment 1; the primary endpoint uses it
@@ -140,6 +141,32 @@ def exploratory_table(ex:dict)->str:
     head = '| attack | reference | metric | statistic | estimate | permutation p |\n|---|---|---|---|---|---|\n'
     return head + '\n'.join(f"| {s['attack'].upper()} | {s['reference']} | {_LABEL[s['metric']]} | {s['statistic']} "
                             f"| {s['estimate']:+.2f} | {s['p']:.3f} |" for s in ex['stats'])
+
+# %% ../nbs/09a_families.ipynb #738697c5
+def unit_tests(rows:list, attack:str, convention:str='official',
+               unit:str='arch',       # what is independent: 'arch' (experiment 1, many sources) or 'overlap'
+              )->list:                # one dict per alpha and statistic (plain r; partial r given source acc.)
+    "Permutation tests of every alpha against knowledge transfer over unit means (exact up to 8 units)."
+    sel = _select(rows, attack, convention)
+    if not sel: raise ValueError(f"rows: none for attack {attack!r}, convention {convention!r}")
+    units = list(dict.fromkeys(r[unit] for r in sel))
+    mean = lambda k, u: float(np.mean([r[k] for r in sel if r[unit] == u and r[k] is not None]))
+    kt, acc = (np.array([mean(k, u) for u in units]) for k in ('knowledge_transfer', 'source_acc'))
+    out = []
+    for m in METRICS + ('source_acc',):
+        x = np.array([mean(m, u) for u in units])
+        for z in ((None,) if m == 'source_acc' else (None, acc)):
+            try: t = permutation_test(x, kt, z)
+            except ValueError: continue
+            out.append(dict(metric=m, statistic='r' if z is None else 'partial r | source acc.',
+                            estimate=t['estimate'], p=t['p'], n_units=len(units), exact=t['exact']))
+    return out
+
+def unit_table(tests:list)->str:
+    "`unit_tests` as a markdown table."
+    return ('| predictor | statistic | estimate | permutation p |\n|---|---|---|---|\n'
+            + '\n'.join(f"| {_LABEL[t['metric']]} | {t['statistic']} | {t['estimate']:+.2f} | {t['p']:.3f}"
+                        f"{'' if t['exact'] else ' (sampled)'} |" for t in tests))
 
 # %% ../nbs/09a_families.ipynb #c356c85b
 def family_table(rows:list, attack:str='fgsm', convention:str='official')->str:
