@@ -128,7 +128,7 @@ def exploratory(rows:list, convention:str='official', n_perm:int=10_000, seed:in
                     try: t = permutation_test(x, y, z if adj else None, n_perm=n_perm, seed=seed)
                     except ValueError: continue          # a constant side: no correlation to look at
                     out.append(dict(attack=attack, reference=ref or 'mean of references', metric=m,
-                                    statistic='partial r | source acc.' if adj else 'r', estimate=t['estimate'],
+                                    statistic='partial r given source acc.' if adj else 'r', estimate=t['estimate'],
                                     p=t['p'], n_families=len(ds)))
     fm = [d for d in family_means(rows, 'fgsm', convention)
           if None not in (d['alpha1'], d['knowledge_transfer'], d['source_acc'])]
@@ -158,7 +158,7 @@ def unit_tests(rows:list, attack:str, convention:str='official',
         for z in ((None,) if m == 'source_acc' else (None, acc)):
             try: t = permutation_test(x, kt, z)
             except ValueError: continue
-            out.append(dict(metric=m, statistic='r' if z is None else 'partial r | source acc.',
+            out.append(dict(metric=m, statistic='r' if z is None else 'partial r given source acc.',
                             estimate=t['estimate'], p=t['p'], n_units=len(units), exact=t['exact']))
     return out
 
