@@ -21,7 +21,7 @@ from .core import (atomic_write, remove_stale_parts, run_command, positive_int, 
                          check_kernels)
 from .scale import run_graph, ray_module, JobFailed
 from .zoo import run_model_selection, summary_table, plot_study
-from .families import families_part
+from .families import families_part, unit_tests, unit_table
 
 # %% auto #0
 __all__ = ['write_csv', 'output_dir', 'run_synthetic', 'synthetic_report', 'provenance', 'reproduce', 'adv_kt_reproduce', 'main',
@@ -169,8 +169,11 @@ def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path
     rows = run(p, cache=cache, attacks=attacks, progress=progress)
     write_csv(rows, out/f'{part}.csv')
     eff = {a: effect_summary(rows, a) for a in attacks} if len(_points(rows)) >= 4 else {}
-    _atomic_text(out/f'{part}.json', json.dumps({**_experiment_json(rows, attacks), 'effects': _finite(eff)},
-                                                indent=1))
+    unit = 'overlap' if part == 'knowledge_to_adv' else 'arch'      # what is independent in the design
+    n_units = len({r[unit] for r in rows if not r.get('source_diverged')})
+    units = {a: unit_tests(rows, a, unit=unit) for a in attacks} if n_units >= 4 else {}
+    _atomic_text(out/f'{part}.json', json.dumps({**_experiment_json(rows, attacks), 'effects': _finite(eff),
+                                                 'unit_tests': units}, indent=1))
     md = [f'## {title}\n']
     for a in attacks:
         fig = plot_experiment(rows, a)
@@ -184,6 +187,9 @@ def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path
     for a, e in eff.items():
         md += [f'### What varies, and source accuracy ({a.upper()}, official convention)\n',
                effect_tables(e), '']
+    for a, t in units.items():       # fewer than ~10 units: intervals over them are descriptive; test exactly
+        md += [f'### Over the {n_units} {unit} means: exact permutation tests ({a.upper()}, official convention)\n',
+               unit_table(t), '']
     return md
 
 def _points(rows:list)->set: return {(r.get('source', r.get('overlap')), r['seed']) for r in rows
