@@ -64,8 +64,9 @@ def test_committed_results_recompute(key):
     folder = RESULTS[key]
     if not (folder/'families.json').exists(): pytest.skip(f'{folder.name} not committed')
     doc = json.loads((folder/'families.json').read_text())
-    p = get_preset(key[0])
-    assert {r['seed'] for r in doc['rows']} == set(p.family_seeds)
+    p, run = get_preset(key[0]), json.loads((folder/'preset.json').read_text())
+    assert set(run['family_seeds']) <= set(p.family_seeds) and run['name'] == key[0]   # a cut run says so there
+    assert {r['seed'] for r in doc['rows']} == set(run['family_seeds'])
     assert {r['source'] for r in doc['rows']} == set(p.families)
     assert {r['reference'] for r in doc['rows']} == set(p.family_references)
     e = primary_endpoint(doc['rows'])
