@@ -74,3 +74,15 @@ def test_committed_results_recompute(key):
         assert e[k] == doc['primary_endpoint'][k], k
     assert json.loads((folder/'provenance.json').read_text())['kernels'] == key[1]
     assert family_table(doc['rows']) in (folder/'report.md').read_text()
+
+@pytest.mark.parametrize('dataset', ['digits', 'fashion'])
+def test_page_tables_are_the_committed_results(dataset):
+    "The families page's stored table equals the table computed again from the committed rows."
+    folder = RESULTS[dataset, 'portable']
+    if not (folder/'families.json').exists(): pytest.skip(f'{folder.name} not committed')
+    src = f"Markdown(family_table(docs['{dataset}', 'portable']['rows']))"
+    cells = [c for c in json.loads((ROOT/'nbs'/'10c_families.ipynb').read_text())['cells']
+             if c['cell_type'] == 'code' and ''.join(c['source']).strip() == src]
+    assert len(cells) == 1, src
+    stored = ''.join(next(o for o in cells[0]['outputs'] if 'text/markdown' in o.get('data', {}))['data']['text/markdown'])
+    assert stored == family_table(json.loads((folder/'families.json').read_text())['rows'])
