@@ -81,7 +81,7 @@ def test_page_tables_are_the_committed_results(dataset):
     folder = RESULTS[dataset, 'portable']
     if not (folder/'families.json').exists(): pytest.skip(f'{folder.name} not committed')
     src = f"Markdown(family_table(docs['{dataset}', 'portable']['rows']))"
-    cells = [c for c in json.loads((ROOT/'nbs'/'10c_families.ipynb').read_text())['cells']
+    cells = [c for c in json.loads((ROOT/'nbs'/'10c_architecture_families.ipynb').read_text())['cells']
              if c['cell_type'] == 'code' and ''.join(c['source']).strip() == src]
     assert len(cells) == 1, src
     stored = ''.join(next(o for o in cells[0]['outputs'] if 'text/markdown' in o.get('data', {}))['data']['text/markdown'])
