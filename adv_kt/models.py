@@ -417,7 +417,7 @@ class ViTBlock(nn.Module):
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
-
+# %% ../nbs/04_models.ipynb #9c310eb4
 class ViT(Classifier):
     ("A small Vision Transformer (Dosovitskiy et al. 2021, arXiv:2010.11929, section 3.1, equations 1-4): "
      "4x4 patches linearly embedded to D = 128, a learned class token and position embeddings, 4 pre-norm "

@@ -103,6 +103,17 @@ def _zoo_jobs(p:Preset, seed:int, add, ref, kt):
             add(Job(f"seed {seed}: zoo scores {k} {model}", _score, dict(p=p, seed=seed, member=m, kind=k),
                     deps=(r, t, adv[k]), inputs=dict(reference_adv=adv[k]), arch=m.arch, width=m.width(p)))
 
+def _family_jobs(p:Preset, add):
+    "The families study's jobs: every family's source against every reference, for every family seed."
+    for seed in p.family_seeds:
+        ref, src, kt = _models(p, seed, add)
+        for ra in p.family_references:
+            r = ref(ra, p.zoo_target)
+            for a in p.families:
+                t = kt(a, p.many_source_classes, p.width(a), 1.0, p.zoo_target)
+                add(Job(f"seed {seed}: families {a} vs {ra}", _family, dict(p=p, seed=seed, arch=a, reference=ra,
+                        attacks=FAMILY_ATTACKS), deps=(r, t), arch=a, width=p.width(a)))
+
 # %% ../nbs/16_scale.ipynb #3c1daebf
 def plan(preset:str|Preset,        # preset name or object
          parts:tuple|None=None,    # any of ALL_PARTS (default: the preset's `parts`, else PARTS)
@@ -140,15 +151,7 @@ def plan(preset:str|Preset,        # preset name or object
                         dict(p=p, seed=seed, spec=(a, ws, es), attacks=attacks), deps=(r, t), arch=a,
                         width=p.width(a) * ws))
         if 'model_selection' in parts: _zoo_jobs(p, seed, add, ref, kt)
-    if 'families' in parts:                # its own seeds: a family is the unit, seeds repeat it
-        for seed in p.family_seeds:
-            ref, src, kt = _models(p, seed, add)
-            for ra in p.family_references:
-                r = ref(ra, p.zoo_target)
-                for a in p.families:
-                    t = kt(a, p.many_source_classes, p.width(a), 1.0, p.zoo_target)
-                    add(Job(f"seed {seed}: families {a} vs {ra}", _family, dict(p=p, seed=seed, arch=a, reference=ra,
-                            attacks=FAMILY_ATTACKS), deps=(r, t), arch=a, width=p.width(a)))
+    if 'families' in parts: _family_jobs(p, add)     # its own seeds: a family is the unit, seeds repeat it
     return list(jobs.values())
 
 # %% ../nbs/16_scale.ipynb #6d5bc565
