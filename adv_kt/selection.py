@@ -17,15 +17,16 @@ from .metrics import bidirectional, CONVENTIONS, model_device
 from .baselines import check_labels, check_features, leep, nce, h_score, logme, transrate
 from .stats import RANKING_ROWS, bootstrap
 from .models import get_model
-from .train import atomic_save, verified_load
+from .train import atomic_save, verified_load, save_checkpoint, load_checkpoint
+from .inputs import (MODEL_FORMS, pixel_attack, cli_inputs, _cli_models, _cli_data,
+                           _check_device)
 from fastcore.script import Param, store_true
 from .core import atomic_write, positive_int, positive_float, nonnegative_int, run_cli, run_command
 
 # %% auto #0
-__all__ = ['NEEDS', 'SCORERS', 'ALPHA_COLUMNS', 'model_outputs', 'save_checkpoint', 'load_checkpoint', 'Scorer',
-           'register_scorer', 'alpha_scores', 'forward_scorers', 'sfda', 'knn_accuracy', 'gbc', 'SourceScores',
-           'AdvExamples', 'reference_examples', 'replay_attack', 'score_sources', 'RankingReport', 'evaluate_ranking',
-           'adv_kt_rank', 'main', 'cli']
+__all__ = ['NEEDS', 'SCORERS', 'ALPHA_COLUMNS', 'model_outputs', 'Scorer', 'register_scorer', 'alpha_scores', 'forward_scorers',
+           'sfda', 'knn_accuracy', 'gbc', 'SourceScores', 'AdvExamples', 'reference_examples', 'replay_attack',
+           'score_sources', 'RankingReport', 'evaluate_ranking', 'adv_kt_rank', 'main', 'cli']
 
 # %% ../nbs/08_selection.ipynb #55467d57
 def _last_linear(model:nn.Module)->nn.Linear|None:
@@ -63,40 +64,6 @@ def model_outputs(model:nn.Module,  # a classifier: a batch in, a batch of logit
     finally:
         if handle is not None: handle.remove()
     return torch.cat(feats), torch.cat(probs)
-
-# %% ../nbs/08_selection.ipynb #ab3f0fca
-def save_checkpoint(model:nn.Module, # an adv_kt model (it has `.config`)
-                    path,            # file to write
-                    **extra,         # more entries to store (e.g. accuracy=0.93)
-                   )->Path:
-    "Save `model` as {'config': model.config, 'state_dict': ...} (the format of `adv_kt.train`'s cache)."
-    config = getattr(model, 'config', None)
-    if not isinstance(config, dict):
-        raise ValueError(f"{type(model).__name__}: has no `config` dict; "
-                         "build it with adv_kt.models.get_model")
-    path = Path(path)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    atomic_save({**extra, 'config': dict(config), 'state_dict': state}, path)
-    return path
-
-def load_checkpoint(path,          # a file written by `save_checkpoint` or by adv_kt.train's cache
-                    device='cpu',  # where to put the model
-                   )->nn.Module:   # the model, in eval mode
-    "Rebuild a model from a checkpoint with `get_model(**config)` and load its weights."
-    path = Path(path)
-    if not path.is_file(): raise ValueError(f"{path}: no such checkpoint file")
-    try: ck = verified_load(path)
-    except Exception as e:
-        raise ValueError(f"{path}: cannot be read as a torch checkpoint ({type(e).__name__}: {e})") from e
-    if not (isinstance(ck, dict) and isinstance(ck.get('config'), dict)
-            and isinstance(ck.get('state_dict'), dict)):
-        raise ValueError(f"{path}: not an adv_kt checkpoint (need a dict with 'config' and 'state_dict')")
-    try:
-        model = get_model(**ck['config'])
-        model.load_state_dict(ck['state_dict'])
-    except (TypeError, RuntimeError, ValueError) as e:
-        raise ValueError(f"{path}: config {ck['config']} does not match the stored weights ({e})") from e
-    return model.to(device).eval()
 
 # %% ../nbs/08_selection.ipynb #634daa1e
 NEEDS = ('probs', 'features', 'gradient')
@@ -665,26 +632,7 @@ def evaluate_ranking(scores,              # SourceScores, {column: {candidate: s
     rows = [_ranking_row(c, col, acc, everyone, best, n_boot, seed, level) for c, col in cols.items()]
     return RankingReport(rows, n_boot, level, seed)
 
-# %% ../nbs/08_selection.ipynb #b74c09ff
-def _check_device(d:str):
-    "A device torch knows and this machine has."
-    try: dev = torch.device(d)
-    except (RuntimeError, ValueError):
-        raise ValueError(f"--device: unknown device {d!r} (e.g. cpu, cuda, cuda:1, mps)") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f"--device: {d} requested, but this torch build or machine has no CUDA device")
-    if dev.type == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError(f"--device: {d} requested, but MPS is not available here")
-
 # %% ../nbs/08_selection.ipynb #53d0b972
-def _load_candidates(paths:Sequence, device:str)->dict:
-    "Candidate checkpoints by name: their file stems, or their paths where two stems are the same."
-    paths = [Path(c) for c in paths]
-    names = [p.stem for p in paths]
-    if len(set(names)) < len(names): names = [str(p) for p in paths]
-    if len(set(names)) < len(names): raise ValueError("--candidates: the same checkpoint is given twice")
-    return {n: load_checkpoint(p, device) for n, p in zip(names, paths)}
-
 def _read_accuracy(path)->dict:
     "The `--accuracy` file: a JSON object mapping candidate names to numbers."
     try: acc = json.loads(Path(path).read_text())
@@ -698,19 +646,6 @@ def _read_accuracy(path)->dict:
     return acc
 
 # %% ../nbs/08_selection.ipynb #b17d7d32
-def _cli_target(target, split, classes, n, seed, root)->tuple:
-    "The `--target` data, normalised: the chosen classes, and a seeded random `n` of its samples if given."
-    from adv_kt.data import get_dataset, normalize
-    cls = [int(c) if c.isdigit() else c for c in classes] if classes else None
-    if cls is not None and len(cls) < 2:
-        raise ValueError(f"--classes: the target task needs at least 2 classes, got {classes}")
-    data = get_dataset(target, split, cls, root=root)
-    x, y = normalize(data.images), data.labels
-    if n is not None and n < len(x):
-        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n].sort().values
-        x, y = x[keep], y[keep]
-    return x, y
-
 def _sort_column(scorers:list, sort:str|None)->str:
     "The `--sort` column, checked (default: alpha12 T->S if it is scored, else the first column)."
     order = sorted(scorers, key=lambda n: SCORERS[n].needs != 'gradient')   # score_sources' column order
@@ -719,20 +654,21 @@ def _sort_column(scorers:list, sort:str|None)->str:
     if sort not in cols: raise ValueError(f"--sort: unknown column {sort!r}; columns: {', '.join(cols)}")
     return sort
 
-def _datasets()->str:
-    from adv_kt.data import DATASETS
-    return ', '.join(DATASETS)
-
 # %% ../nbs/08_selection.ipynb #84f700b7
 def adv_kt_rank(
-        reference:Param('checkpoint of the target-domain (reference) model', required=True)=None,
-        candidates:Param('checkpoints of the candidate source models', nargs='+', required=True)=None,
-        target:Param(f"target dataset: {_datasets()}", required=True)=None,
-        split:Param('split to score on', choices=('train', 'test'))='train',
+        reference:Param(f"the target-domain (reference) model: {MODEL_FORMS}", required=True)=None,
+        candidates:Param('the candidate source models (same forms)', nargs='+', required=True)=None,
+        target:Param('target images: a folder of class subfolders, an .npz/.pt file or a registered dataset',
+                     required=True)=None,
+        split:Param('registered datasets: the split', choices=('train', 'test'))='train',
         classes:Param('target classes (indices or names; default: all)', nargs='+')=None,
         n:Param('score on a seeded random subset of this many samples', positive_int)=None,
+        size:Param('image folders: resize to size x size', positive_int)=None,
+        mode:Param('image folders: convert to RGB or L', choices=('RGB', 'L'))=None,
+        mean:Param('normalisation of models without their own: mean per channel', float, nargs='+')=None,
+        std:Param('with --mean: std per channel', float, nargs='+')=None,
         attack:Param("the paper's FGSM (experiment 1) or PGD (experiment 2)", choices=('fgsm', 'pgd'))='fgsm',
-        eps:Param('attack radius in [0, 1] pixel units (paper: 0.1)', positive_float)=0.1,
+        eps:Param('attack radius in pixel units, pixels in [0, 1] (paper: 0.1)', positive_float)=0.1,
         steps:Param('PGD steps (paper: 50)', positive_int)=50,
         convention:Param('alpha convention', choices=CONVENTIONS)='paper',
         scorers:Param('scorers to run', nargs='+', choices=list(SCORERS))=tuple(SCORERS),
@@ -741,24 +677,25 @@ def adv_kt_rank(
         accuracy:Param('JSON file {candidate: fine-tuned accuracy}: also print the rank agreement')=None,
         seed:Param('seeds the subset and the attack', nonnegative_int)=0,
         batch_size:Param('batch size', positive_int)=256,
-        root:Param('data folder (CIFAR-10 / STL-10)')=None, device:Param('torch device')='cpu',
+        root:Param('data folder of the registered photo datasets')=None, device:Param('torch device')='cpu',
         strict:Param('stop at the first score that cannot be computed', store_true)=False,
     )->SourceScores:                # the scores it printed
-    ("Rank candidate source models (adv_kt checkpoints) for a target dataset by adversarial transferability "
-     "to a reference model and by the forward-pass baselines.")
+    ("Rank candidate source models (any of the model forms) for a target task by adversarial transferability "
+     "to a reference model and by the forward-pass scorers.")
     _check_device(device)
-    ref = load_checkpoint(reference, device)
-    models = _load_candidates(candidates, device)
-    x, y = _cli_target(target, split, classes, n, seed, root)
+    (rname, ref), = _cli_models([reference], mean, std, device).items()
+    models = _cli_models(candidates, mean, std, device)
+    d = _cli_data(target, split, classes, n, seed, size, mode, root)
     scorers = list(scorers)
     sort = _sort_column(scorers, sort)
-    atk = official_fgsm(eps) if attack == 'fgsm' else official_pgd(eps, steps=steps)
-    res = score_sources(ref, models, (x, y), attack=atk, convention=convention, scorers=scorers,
-                        correct_only=not all_samples, seed=seed, batch_size=batch_size, strict=strict)
+    header = cli_inputs({f'reference {rname}': ref, **models}, d, eps)
+    res = score_sources(ref, models, (d.x, d.y), attack=pixel_attack(attack, eps, steps), convention=convention,
+                        scorers=scorers, correct_only=not all_samples, seed=seed, batch_size=batch_size,
+                        strict=strict)
     i = res.info
-    print(f"{len(models)} candidates on {target}/{split} ({i['n_target']} samples, {i['classes']} classes; "
+    print(f"{len(models)} candidates on {d.origin} ({i['n_target']} samples, {i['classes']} classes; "
           f"reference accuracy {i['reference_accuracy']:.4f}); attack: {i['attack']}; "
-          f"{convention} convention; sorted by {sort}\n")
+          f"{convention} convention; sorted by {sort}\n{header}\n")
     print(res.markdown(sort=sort))
     if csv: res.to_csv(csv)
     if accuracy: print('\n' + evaluate_ranking(res, _read_accuracy(accuracy)).markdown())

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TRAIN_VERSION', 'SELECT', 'TRANSFER_MODES', 'BN_STATS', 'TrainConfig', 'pick_device', 'evaluate', 'accuracy',
            'History', 'TrainingDiverged', 'fit', 'FitResult', 'transfer', 'cache_dir', 'cache_key', 'atomic_save',
-           'verified_load', 'cached_fit', 'train_source', 'knowledge_transfer']
+           'verified_load', 'save_checkpoint', 'load_checkpoint', 'cached_fit', 'train_source', 'knowledge_transfer']
 
 # %% ../nbs/05_train.ipynb #77c6d6cf
 import copy, hashlib, json, os, tempfile, time, warnings, zipfile
@@ -335,6 +335,40 @@ def _load_cached(path:Path, key:str, device)->tuple|None:
     except Exception as e:
         warnings.warn(f"ignoring unusable checkpoint {path} ({type(e).__name__}: {e}); training again")
         return None
+
+# %% ../nbs/05_train.ipynb #ab3f0fca
+def save_checkpoint(model:nn.Module, # an adv_kt model (it has `.config`)
+                    path,            # file to write
+                    **extra,         # more entries to store (e.g. accuracy=0.93)
+                   )->Path:
+    "Save `model` as {'config': model.config, 'state_dict': ...} (the format of `adv_kt.train`'s cache)."
+    config = getattr(model, 'config', None)
+    if not isinstance(config, dict):
+        raise ValueError(f"{type(model).__name__}: has no `config` dict; "
+                         "build it with adv_kt.models.get_model")
+    path = Path(path)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    atomic_save({**extra, 'config': dict(config), 'state_dict': state}, path)
+    return path
+
+def load_checkpoint(path,          # a file written by `save_checkpoint` or by adv_kt.train's cache
+                    device='cpu',  # where to put the model
+                   )->nn.Module:   # the model, in eval mode
+    "Rebuild a model from a checkpoint with `get_model(**config)` and load its weights."
+    path = Path(path)
+    if not path.is_file(): raise ValueError(f"{path}: no such checkpoint file")
+    try: ck = verified_load(path)
+    except Exception as e:
+        raise ValueError(f"{path}: cannot be read as a torch checkpoint ({type(e).__name__}: {e})") from e
+    if not (isinstance(ck, dict) and isinstance(ck.get('config'), dict)
+            and isinstance(ck.get('state_dict'), dict)):
+        raise ValueError(f"{path}: not an adv_kt checkpoint (need a dict with 'config' and 'state_dict')")
+    try:
+        model = get_model(**ck['config'])
+        model.load_state_dict(ck['state_dict'])
+    except (TypeError, RuntimeError, ValueError) as e:
+        raise ValueError(f"{path}: config {ck['config']} does not match the stored weights ({e})") from e
+    return model.to(device).eval()
 
 # %% ../nbs/05_train.ipynb #9e665d22
 def _diverged_record(path:Path)->Path: return path.with_name(path.stem + '.diverged.json')

@@ -244,7 +244,7 @@ def test_cli_ranks_checkpoints_end_to_end(checkpoints):
     assert '3 candidates on digits_uci/test (40 samples' in out.stdout and 'sorted by alpha12 T->S' in out.stdout
     table = [l for l in out.stdout.splitlines() if l.startswith('| cand') and not l.startswith('| candidate')]
     assert len(table) == 6                                            # scores and seconds, 3 rows each
-    col = out.stdout.splitlines()[2].split(' | ').index('alpha12 T->S')
+    col = next(l for l in out.stdout.splitlines() if l.startswith('| candidate')).split(' | ').index('alpha12 T->S')
     values = [float(l.split(' | ')[col]) for l in table[:3]]
     assert values == sorted(values, reverse=True)                     # sorted by the default column
     assert '| score | n | weighted tau |' in out.stdout and '| leep | 3 |' in out.stdout
@@ -261,11 +261,11 @@ def test_cli_scorer_subset_and_sort(checkpoints):
 
 
 @pytest.mark.parametrize('args,msg', [
-    (['--candidates', 'rgb.pt'], 'cannot take the target inputs of shape (1, 32, 32)'),
-    (['--candidates', 'missing.pt'], 'no such checkpoint'),
+    (['--candidates', 'rgb.pt'], 'rgb.pt: cannot take inputs of shape (1, 32, 32)'),
+    (['--candidates', 'missing.pt'], 'missing.pt: no such file'),
     (['--candidates', 'cand0.pt', '--sort', 'fid'], "unknown column 'fid'"),
     (['--candidates', 'cand0.pt', '--n', '0'], '--n: must be >= 1'),
-    (['--candidates', 'cand0.pt', '--target', 'nope'], 'unknown dataset'),
+    (['--candidates', 'cand0.pt', '--target', 'nope'], 'nope: not a folder, a file or a registered dataset'),
 ])
 def test_cli_errors_are_one_line_and_exit_2(checkpoints, args, msg):
     d = checkpoints
