@@ -8,7 +8,7 @@ from adv_kt.attacks import pgd, fgsm
 from adv_kt.metrics import transferability, bidirectional
 from adv_kt.data import get_dataset, DATASETS
 from adv_kt.models import get_model, ARCHS
-from adv_kt.selection import SCORERS
+from adv_kt.estimators import SCORERS
 from adv_kt.selection import score_sources, evaluate_ranking
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

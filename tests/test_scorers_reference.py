@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 from scipy import linalg
-from adv_kt.selection import SCORERS, sfda, knn_accuracy, gbc, score_sources
+from adv_kt.estimators import SCORERS, sfda, knn_accuracy, gbc
+from adv_kt.selection import score_sources
 
 def features(seed, n=300, d=40, k=10, signal=0.7, scale=1.0):
     "Class-structured features with unbalanced classes, float64."
@@ -71,7 +72,7 @@ def test_sfda_refuses_the_degenerate_wide_case():
 
 def test_sfda_power_iteration_is_the_authors_not_the_exact_eigenvalue():
     "Three power steps: the shrinkage differs from exp(-5 * exact largest eigenvalue), as in the authors' code."
-    from adv_kt.selection import _largest_eigenvalue
+    from adv_kt.estimators import _largest_eigenvalue
     X, _ = features(0, d=30)
     A = np.cov(X.T, bias=True)
     assert _largest_eigenvalue(torch.tensor(A)) == pytest.approx(power_eig(A), rel=1e-12)

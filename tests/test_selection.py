@@ -279,7 +279,7 @@ def test_zoo_caches_alphas_and_forward_scores_apart(tmp_path):
     "Registering a scorer re-runs the members' forward pass only: the cached alphas are read, not recomputed."
     from types import SimpleNamespace
     from adv_kt.experiments import get_preset
-    from adv_kt.selection import register_scorer, forward_scorers
+    from adv_kt.estimators import register_scorer, forward_scorers
     from adv_kt.zoo import score_member
     torch.manual_seed(0)
     p = get_preset('smoke')

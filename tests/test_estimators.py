@@ -1,4 +1,4 @@
-"""adv_kt.baselines beyond the notebook: bounds and invariances over many random problems, LogME against an
+"""adv_kt.estimators beyond the notebook: bounds and invariances over many random problems, LogME against an
 independent MacKay iteration with explicit matrices, input types, and bad input for every score."""
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from adv_kt.selection import SCORERS
-from adv_kt.baselines import (check_labels, h_score, leep, log_evidence, logme, max_evidence, nce, transrate)
+from adv_kt.estimators import SCORERS
+from adv_kt.estimators import (check_labels, h_score, leep, log_evidence, logme, max_evidence, nce, transrate)
 BASELINES = {n: (s.needs, s.fn) for n, s in SCORERS.items() if s.needs != 'gradient'}   # the forward-pass scorers
 
 
