@@ -383,7 +383,8 @@ def alpha_scores(candidate:nn.Module, reference:nn.Module, x:Tensor, y:Tensor, a
 register_scorer('alpha', 'gradient', alpha_scores, ALPHA_COLUMNS)
 for _n, _needs, _fn in (('leep', 'probs', leep), ('nce', 'probs', nce), ('h_score', 'features', h_score),
                         ('logme', 'features', logme), ('transrate', 'features', transrate),
-                        ('sfda', 'features', sfda), ('knn', 'features', knn_accuracy), ('gbc', 'features', gbc)):
+                        ('sfda', 'features', sfda), ('knn', 'features', knn_accuracy),
+                        ('gbc', 'features', gbc)):
     register_scorer(_n, _needs, _fn)
 
 def forward_scorers()->list:

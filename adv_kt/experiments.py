@@ -65,7 +65,7 @@ class Preset:
     many_source_classes:tuple|None=None # its source classes (None: all)
     families:tuple=()              # the families study: experiment 1 with one source per architecture family,
                                    #   on the many-sources study's classes
-    family_references:tuple=()     # its reference (target-domain) architectures, each measured against every source
+    family_references:tuple=()     # its reference (target-domain) architectures, each against every source
     family_seeds:tuple=()          # its seeds (one source per family and seed)
 
     def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
@@ -147,10 +147,10 @@ _DIGITS_DEVIATIONS = (
     "chance (ten-class LeNet at 0.1: one of five seeds at 10.0%; at 0.05 all five at 96.5-97.8%; "
     "training page).",
     "Experiment 1 also reports PGD-5 next to the paper's FGSM; experiment 2 uses the paper's PGD-50.",
-    "The families study adds nine architecture families to the paper's five, at CPU widths (VGG-11 0.125, "
-    "MobileNetV2 0.25, ShuffleNetV2 0.25, DenseNet-BC 0.5, SqueezeNet 0.25, Inception 0.0625, WRN-16-4 0.125, "
-    "MLP-Mixer 0.25, ViT 0.5); SqueezeNet, MLP-Mixer and ViT (no batch norm) standardise their inputs and train "
-    "at learning rate 0.05, as LeNet and AlexNet do.",
+    ("The families study adds nine architecture families to the paper's five, at CPU widths (VGG-11 0.125, "
+     "MobileNetV2 0.25, ShuffleNetV2 0.25, DenseNet-BC 0.5, SqueezeNet 0.25, Inception 0.0625, WRN-16-4 "
+     "0.125, MLP-Mixer 0.25, ViT 0.5); SqueezeNet, MLP-Mixer and ViT (no batch norm) standardise their "
+     "inputs and train at learning rate 0.05, as LeNet and AlexNet do."),
 )
 _FASHION_TARGET = (0, 1, 2, 3)   # T-shirt/top, trouser, pullover, dress (pool: sandal, sneaker, bag, boot)
 _FASHION_DEVIATIONS = (
@@ -345,7 +345,8 @@ def adv_to_knowledge_rows(p:Preset, seed:int, arch:str, cache=None, attacks:tupl
     return _t_to_s_rows(p, seed, base, ref, train, x, y, cache, attacks)
 
 def _t_to_s_rows(p:Preset, seed:int, base:dict, ref, train, x, y, cache, attacks:tuple)->list:
-    "One T->S source's rows: `train()` gives (source, transfer), then its alphas against `ref`; flagged if diverged."
+    ("One T->S source's rows: `train()` gives (source, transfer), then its alphas against `ref`; flagged if "
+     "diverged.")
     try: src, kt = train()
     except TrainingDiverged as e: return _diverged_rows(p, base, ref, attacks, e)  # flagged; others go on
     base = {**base, **_base_row(p, src, kt, ref)}

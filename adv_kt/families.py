@@ -40,7 +40,8 @@ def run_families(preset:str|Preset='digits', # preset name or object (with `fami
     "The families study: every family's source against every reference model, for every family seed."
     p = get_preset(preset)
     if not p.families or not p.family_references or not p.family_seeds:
-        raise ValueError(f"preset {p.name!r} has no families study (families, family_references, family_seeds)")
+        raise ValueError(f"preset {p.name!r} has no families study "
+                         "(families, family_references, family_seeds)")
     data, rows = eval_data(p, p.zoo_target), []
     bar = tqdm(total=len(p.family_seeds) * len(p.family_references) * len(p.families),
                desc=f'families ({p.name})', disable=not progress)
@@ -54,12 +55,13 @@ def run_families(preset:str|Preset='digits', # preset name or object (with `fami
     return rows
 
 # %% ../nbs/09a_families.ipynb #29c6ccec
-LEARNING_BAR = dict(digits=95.0, fashion=85.0)   # source accuracy (%) a family should reach (flag, not exclusion)
+LEARNING_BAR = dict(digits=95.0, fashion=85.0)   # source accuracy (%) a family should reach (a flag, not a cut)
 
 def family_means(rows:list, attack:str='fgsm', convention:str='official',
                  reference:str|None=None, # one reference architecture (None: the mean over all of them)
                 )->list:                  # one dict per family, in the order of the rows
-    "Per family: means of knowledge transfer and source accuracy over seeds, of each alpha over (seed, reference)."
+    ("Per family: means of knowledge transfer and source accuracy over seeds, of each alpha over (seed, "
+     "reference).")
     sel = [r for r in _select(rows, attack, convention, keep_diverged=True)
            if reference is None or r.get('reference') == reference]
     if not sel: raise ValueError(f"rows: none for attack {attack!r}, convention {convention!r}"
@@ -94,10 +96,12 @@ def _family_boot(x, y, z, n_boot:int, seed:int, level:float=0.95)->tuple:
     return tuple(float(q) for q in np.quantile(v, [(1 - level) / 2, (1 + level) / 2]))
 
 def primary_endpoint(rows:list, spec:dict=PRIMARY)->dict:
-    "The declared test on the families study's rows: estimate, p, interval, the families it rests on, verdict."
+    ("The declared test on the families study's rows: estimate, p, interval, the families it rests on, "
+     "verdict.")
     fm = [d for d in family_means(rows, spec['attack'], spec['convention'])
           if None not in (d[spec['metric']], d['knowledge_transfer'], d[spec['adjust']])]
-    if len(fm) < 5: raise ValueError(f"rows: the primary endpoint needs at least 5 families with values, got {len(fm)}")
+    if len(fm) < 5:
+        raise ValueError(f"rows: the primary endpoint needs at least 5 families with values, got {len(fm)}")
     x, y, z = (np.array([d[k] for d in fm]) for k in (spec['metric'], 'knowledge_transfer', spec['adjust']))
     t = permutation_test(x, y, z, n_perm=spec['n_perm'], seed=spec['seed'])
     lo, hi = _family_boot(x, y, z, spec['n_boot'], spec['seed'])
@@ -116,7 +120,8 @@ def endpoint_sentence(e:dict)->str:
 
 # %% ../nbs/09a_families.ipynb #661fa152
 def exploratory(rows:list, convention:str='official', n_perm:int=10_000, seed:int=0)->dict:
-    "Plain and partial correlations over family means for every attack, alpha and reference, with permutation p."
+    ("Plain and partial correlations over family means for every attack, alpha and reference, with "
+     "permutation p.")
     out = []
     refs = [None] + list(dict.fromkeys(r.get('reference') for r in rows))
     for attack in dict.fromkeys(r['attack'] for r in rows):
@@ -155,7 +160,7 @@ def exploratory_table(ex:dict)->str:
 # %% ../nbs/09a_families.ipynb #738697c5
 def unit_tests(rows:list, attack:str, convention:str='official',
                unit:str='arch',       # what is independent: 'arch' (experiment 1, many sources) or 'overlap'
-              )->list:                # one dict per alpha and statistic (plain r; partial r given source acc.)
+              )->list:                # one dict per alpha and statistic (plain r; partial r given source)
     "Permutation tests of every alpha against knowledge transfer over unit means (exact up to 8 units)."
     sel = _select(rows, attack, convention)
     if not sel: raise ValueError(f"rows: none for attack {attack!r}, convention {convention!r}")
@@ -180,7 +185,8 @@ def unit_table(tests:list)->str:
 
 # %% ../nbs/09a_families.ipynb #c356c85b
 def family_table(rows:list, attack:str='fgsm', convention:str='official')->str:
-    "One line per family: seeds, own-task accuracy, knowledge transfer, alphas (means; flagged if below the bar)."
+    ("One line per family: seeds, own-task accuracy, knowledge transfer, alphas (means; flagged if below the "
+     "bar).")
     fm = family_means(rows, attack, convention)
     f = lambda v, nd: '–' if v is None else f"{v:.{nd}f}"
     div = lambda d: f" ({d['n_diverged']} diverged)" if d['n_diverged'] else ''

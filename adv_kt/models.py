@@ -173,10 +173,11 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(Classifier):
-    ("MobileNetV2 (Sandler et al. 2018, arXiv:1801.04381, Table 2): inverted residual bottlenecks "
-     "(expansion t, channels c, repeats n, stride s), a 1x1 convolution to 1280 features, global average pool; "
-     "for 32x32 inputs the 24-channel stage keeps stride 1, so the features end at 2x2.")
-    CFG = ((1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+    ("MobileNetV2 (Sandler et al. 2018, arXiv:1801.04381, Table 2): inverted residual bottlenecks (expansion "
+     "t, channels c, repeats n, stride s), a 1x1 convolution to 1280 features, global average pool; for "
+     "32x32 inputs the 24-channel stage keeps stride 1, so the features end at 2x2.")
+    CFG = ((1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+           (6, 320, 1, 1))
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
         super().__init__('mobilenetv2', num_classes, in_channels, width, input_stats)
         c = _scaled(32, width)
@@ -197,8 +198,9 @@ def _shuffle(x:Tensor, groups:int=2)->Tensor:
     return x.view(b, groups, c // groups, h, w).transpose(1, 2).reshape(b, c, h, w)
 
 class ShuffleUnit(nn.Module):
-    ("ShuffleNetV2's unit: stride 1 splits the channels in half and transforms one half (1x1, 3x3 depthwise, 1x1); "
-     "stride 2 transforms two copies (one with a depthwise 3x3 + 1x1 branch); both concatenate and shuffle.")
+    ("ShuffleNetV2's unit: stride 1 splits the channels in half and transforms one half (1x1, 3x3 depthwise, "
+     "1x1); stride 2 transforms two copies (one with a depthwise 3x3 + 1x1 branch); both concatenate and "
+     "shuffle.")
     def __init__(self, cin:int, cout:int, stride:int):
         super().__init__()
         self.stride, half = stride, cout // 2
@@ -214,9 +216,10 @@ class ShuffleUnit(nn.Module):
         return _shuffle(torch.cat([self.branch1(x), self.branch2(x)], 1))
 
 class ShuffleNetV2(Classifier):
-    ("ShuffleNetV2 1x (Ma et al. 2018, arXiv:1807.11164, Table 5): a 24-channel 3x3 stem, three stages of 4, 8, 4 "
-     "units (116, 232, 464 channels; the first unit of each halves the resolution), a 1x1 convolution to 1024 "
-     "features, global average pool; for 32x32 inputs the stem halves the resolution once (ImageNet's twice).")
+    ("ShuffleNetV2 1x (Ma et al. 2018, arXiv:1807.11164, Table 5): a 24-channel 3x3 stem, three stages of 4, "
+     "8, 4 units (116, 232, 464 channels; the first unit of each halves the resolution), a 1x1 convolution "
+     "to 1024 features, global average pool; for 32x32 inputs the stem halves the resolution once "
+     "(ImageNet's twice).")
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
         super().__init__('shufflenetv2', num_classes, in_channels, width, input_stats)
         even = lambda n: 2 * max(1, round(n * width / 2))
@@ -243,9 +246,10 @@ class DenseLayer(nn.Module):
 
 
 class DenseNet(Classifier):
-    ("DenseNet-BC (Huang et al. 2017, arXiv:1608.06993, section 3): three dense blocks of bottleneck layers with "
-     "growth rate k = 12, transitions (BN-ReLU-1x1 conv halving the channels, 2x2 average pool) between them, "
-     "BN-ReLU and global average pool; a stride-2 3x3 stem, 4 layers per block (DenseNet-BC-28) to fit a CPU.")
+    ("DenseNet-BC (Huang et al. 2017, arXiv:1608.06993, section 3): three dense blocks of bottleneck layers "
+     "with growth rate k = 12, transitions (BN-ReLU-1x1 conv halving the channels, 2x2 average pool) between "
+     "them, BN-ReLU and global average pool; a stride-2 3x3 stem, 4 layers per block (DenseNet-BC-28) to fit "
+     "a CPU.")
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None,
                  layers_per_block:int=4):
         super().__init__('densenet', num_classes, in_channels, width, input_stats)
@@ -276,8 +280,8 @@ class Fire(nn.Module):
 class SqueezeNet(Classifier):
     ("SqueezeNet 1.1 (Iandola et al. 2016, arXiv:1602.07360, Table 1, and the v1.1 revision): a convolution, "
      "eight fire modules with max-pools after the stem, fire3 and fire5, global average pool; a 3x3 stride-1 "
-     "stem for 32x32 inputs, He-initialised convolutions, and a linear head on the pooled features instead of "
-     "the final 1x1 convolution.")
+     "stem for 32x32 inputs, He-initialised convolutions, and a linear head on the pooled features instead "
+     "of the final 1x1 convolution.")
     FIRES = ((16, 64), (16, 64), 'M', (32, 128), (32, 128), 'M', (48, 192), (48, 192), (64, 256), (64, 256))
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
         super().__init__('squeezenet', num_classes, in_channels, width, input_stats)
@@ -288,8 +292,9 @@ class SqueezeNet(Classifier):
             s, e = (_scaled(v, width) for v in f)
             layers.append(Fire(c, s, e)); c = 2 * e
         self.body = nn.Sequential(*layers)
-        for m in self.body.modules():   # He initialisation: without batch norm, PyTorch's default dies in depth
-            if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, nonlinearity='relu'); nn.init.zeros_(m.bias)
+        for m in self.body.modules():   # He initialisation: without batch norm, PyTorch's default dies deep
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity='relu'); nn.init.zeros_(m.bias)
         self.head = nn.Linear(c, num_classes)
     def embed(self, x): return self.body(x).mean((2, 3))
 
@@ -312,9 +317,9 @@ class InceptionBlock(nn.Module):
 
 class Inception(Classifier):
     ("An Inception-style net from GoogLeNet's modules (Szegedy et al. 2015, arXiv:1409.4842, Table 1: "
-     "inception 3a, 3b, 4a, 4b with their branch widths), batch norm after each convolution; a 3x3 convolution "
-     "and a 4x4 max-pool as stem (GoogLeNet's stem also shrinks 4x), a max-pool between the stages, global "
-     "average pool, linear head.")
+     "inception 3a, 3b, 4a, 4b with their branch widths), batch norm after each convolution; a 3x3 "
+     "convolution and a 4x4 max-pool as stem (GoogLeNet's stem also shrinks 4x), a max-pool between the "
+     "stages, global average pool, linear head.")
     STAGES = (((64, 96, 128, 16, 32, 32), (128, 128, 192, 32, 96, 64)),
               ((192, 96, 208, 16, 48, 64), (160, 112, 224, 24, 64, 64)))
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None):
@@ -344,9 +349,9 @@ class WideBlock(nn.Module):
 
 
 class WideResNet(Classifier):
-    ("WRN-16-4 (Zagoruyko & Komodakis 2016, arXiv:1605.07146, Table 1): a 3x3 stem of 16 channels, three groups "
-     "of two pre-activation basic blocks with 16k, 32k, 64k channels (k = 4; strides 1, 2, 2), BN-ReLU, "
-     "global average pool; no dropout.")
+    ("WRN-16-4 (Zagoruyko & Komodakis 2016, arXiv:1605.07146, Table 1): a 3x3 stem of 16 channels, three "
+     "groups of two pre-activation basic blocks with 16k, 32k, 64k channels (k = 4; strides 1, 2, 2), "
+     "BN-ReLU, global average pool; no dropout.")
     def __init__(self, num_classes:int=10, in_channels:int=3, width:float=1.0, input_stats=None,
                  depth:int=16, k:int=4):
         super().__init__('wrn', num_classes, in_channels, width, input_stats)
@@ -363,19 +368,23 @@ class WideResNet(Classifier):
 
 # %% ../nbs/04_models.ipynb #b4f8d09e
 class _Patches(nn.Module):
-    "Non-overlapping p x p patches, each linearly projected to `dim` (a stride-p convolution), as a token sequence."
+    ("Non-overlapping p x p patches, each linearly projected to `dim` (a stride-p convolution), as a token "
+     "sequence.")
     def __init__(self, cin:int, dim:int, patch:int):
         super().__init__(); self.proj = nn.Conv2d(cin, dim, patch, stride=patch)
     def forward(self, x): return self.proj(x).flatten(2).transpose(1, 2)    # (batch, tokens, dim)
 
 
 class MixerBlock(nn.Module):
-    "MLP-Mixer's block: LayerNorm, token-mixing MLP across patches; LayerNorm, channel-mixing MLP; both residual."
+    ("MLP-Mixer's block: LayerNorm, token-mixing MLP across patches; LayerNorm, channel-mixing MLP; both "
+     "residual.")
     def __init__(self, tokens:int, dim:int, token_hidden:int, channel_hidden:int):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.tokens = nn.Sequential(nn.Linear(tokens, token_hidden), nn.GELU(), nn.Linear(token_hidden, tokens))
-        self.channels = nn.Sequential(nn.Linear(dim, channel_hidden), nn.GELU(), nn.Linear(channel_hidden, dim))
+        self.tokens = nn.Sequential(nn.Linear(tokens, token_hidden), nn.GELU(),
+                                    nn.Linear(token_hidden, tokens))
+        self.channels = nn.Sequential(nn.Linear(dim, channel_hidden), nn.GELU(),
+                                      nn.Linear(channel_hidden, dim))
     def forward(self, x):
         x = x + self.tokens(self.norm1(x).transpose(1, 2)).transpose(1, 2)
         return x + self.channels(self.norm2(x))

@@ -55,7 +55,8 @@ def _transfer(p, arch, classes, seed, width, epoch_scale, target_classes, cache=
 def _exp1(p, seed, arch, attacks, cache=None): adv_to_knowledge_rows(p, seed, arch, cache, attacks)
 def _exp2(p, seed, overlap, attacks, cache=None): knowledge_to_adv_rows(p, seed, overlap, cache, attacks)
 def _many(p, seed, spec, attacks, cache=None): many_sources_rows(p, seed, spec, cache, attacks)
-def _family(p, seed, arch, reference, attacks, cache=None): family_rows(p, seed, arch, reference, cache, attacks)
+def _family(p, seed, arch, reference, attacks, cache=None):
+    family_rows(p, seed, arch, reference, cache, attacks)
 def _synthetic(m, epochs, cache=None): synthetic_network(m, epochs, *_rbf(), cache)
 def _rbf(): d = make_rbf_data(seed=0); return d.X, d.Y
 
@@ -291,7 +292,8 @@ def run_local(jobs:list, cache=None, progress:bool=True)->dict:
 
 # %% ../nbs/16_scale.ipynb #a14d8c08
 def _worker_init():
-    "A worker ends on SIGTERM (sent too when its parent dies, on Linux) by raising SystemExit: writes clean up."
+    ("A worker ends on SIGTERM (sent too when its parent dies, on Linux) by raising SystemExit: writes clean "
+     "up.")
     import ctypes, signal, sys
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try: ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))   # PR_SET_PDEATHSIG: ends idle orphans

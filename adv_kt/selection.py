@@ -39,18 +39,19 @@ def _last_linear(model:nn.Module)->nn.Linear|None:
 def model_outputs(model:nn.Module,  # a classifier: a batch in, a batch of logits out
                   x:Tensor,         # inputs
                   batch_size:int=256, # inputs per forward pass
+                  need_features:bool=True, # False: a model without readable features gives None for them
                  )->tuple:          # (penultimate features n x D, softmax outputs n x Z), float32 on the CPU
     "Penultimate features and softmax predictions of `model` on `x`, in eval mode."
     feats, probs = [], []
     has_features = (callable(getattr(model, 'features', None))
                     and isinstance(getattr(model, 'head', None), nn.Module))
     hook_on = None if has_features else _last_linear(model)
-    if not has_features and hook_on is None:
+    if not has_features and hook_on is None and need_features:
         raise ValueError(f"{type(model).__name__}: has no `features` method and no nn.Linear layer "
                          "to read features from")
     grabbed = []
     grab = lambda m, inp, out: grabbed.append(inp[0].flatten(1))
-    handle = None if has_features else hook_on.register_forward_hook(grab)
+    handle = None if has_features or hook_on is None else hook_on.register_forward_hook(grab)
     dev = model_device(model, x)
     try:
         with evaluating(model):
@@ -59,11 +60,12 @@ def model_outputs(model:nn.Module,  # a classifier: a batch in, a batch of logit
                 if has_features:
                     f = model.features(xb); out = model.head(f)
                 else:
-                    grabbed.clear(); out = model(xb); f = grabbed[-1]
-                feats.append(f.flatten(1).float().cpu()); probs.append(out.float().softmax(1).cpu())
+                    grabbed.clear(); out = model(xb); f = grabbed[-1] if grabbed else None
+                if f is not None: feats.append(f.flatten(1).float().cpu())
+                probs.append(out.float().softmax(1).cpu())
     finally:
         if handle is not None: handle.remove()
-    return torch.cat(feats), torch.cat(probs)
+    return torch.cat(feats) if feats else None, torch.cat(probs)
 
 # %% ../nbs/08_selection.ipynb #f8d887a9
 @dataclass
@@ -306,10 +308,14 @@ def _attempt(res:SourceScores, i:int, name:str, scorer:str, strict:bool, fn:Call
 
 def _forward_scores(res:SourceScores, i:int, name:str, model, x, y, fwd:list, batch_size:int, strict:bool):
     "One forward pass of candidate i, then every forward-pass scorer on its features or predictions."
-    out = _attempt(res, i, name, 'forward', strict, lambda: model_outputs(model, x, batch_size))
+    out = _attempt(res, i, name, 'forward', strict, lambda: model_outputs(model, x, batch_size, False))
     for s in fwd:
         if out is None:
             res.skipped.setdefault((name, s.name), "no features: the forward pass failed"); continue
+        if s.needs == 'features' and out[0] is None:
+            res.skipped[(name, s.name)] = ("no penultimate features: no `features`/`head` and no nn.Linear (a "
+                                           "TorchScript or exported file hides them; give a Python entry point)")
+            continue
         res.values[s.name][i] = _attempt(res, i, name, s.name, strict,
                                          lambda: s.fn(out[0] if s.needs == 'features' else out[1], y))
 
@@ -556,10 +562,10 @@ def adv_kt_rank(
     d = _cli_data(target, split, classes, n, seed, size, mode, root)
     scorers = list(scorers)
     sort = _sort_column(scorers, sort)
-    header = cli_inputs({f'reference {rname}': ref, **models}, d, eps)
-    res = score_sources(ref, models, (d.x, d.y), attack=pixel_attack(attack, eps, steps), convention=convention,
-                        scorers=scorers, correct_only=not all_samples, seed=seed, batch_size=batch_size,
-                        strict=strict)
+    header = cli_inputs({f'{rname} (reference)': ref, **models}, d, eps)
+    res = score_sources(ref, models, (d.x, d.y), attack=pixel_attack(attack, eps, steps),
+                        convention=convention, scorers=scorers, correct_only=not all_samples, seed=seed,
+                        batch_size=batch_size, strict=strict)
     i = res.info
     print(f"{len(models)} candidates on {d.origin} ({i['n_target']} samples, {i['classes']} classes; "
           f"reference accuracy {i['reference_accuracy']:.4f}); attack: {i['attack']}; "

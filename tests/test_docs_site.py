@@ -62,7 +62,7 @@ def test_sidebar_yml_and_quarto_config():
     listed = [i['href'] for i in items if 'href' in i] + [n for i in items for n in i.get('contents', [])]
     assert sorted(listed) == sorted(NOTEBOOKS)
     secs = [i['section'] for i in items if 'section' in i]
-    assert secs == sorted(secs, key=[*[s for s, *_ in rd.SECTIONS], rd.OTHER].index)
+    assert secs == sorted(secs, key=[rd.GUIDES, *[s for s, *_ in rd.SECTIONS], rd.OTHER].index)
 
 def test_reading_order():
     names = ['91_x.ipynb', '10_adv_to_knowledge.ipynb', 'index.ipynb', '02_metrics.ipynb', '00_theory.ipynb',

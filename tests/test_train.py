@@ -185,7 +185,7 @@ def test_knowledge_transfer_is_cached(cached, monkeypatch):
 
 def test_bad_names(tmp_path):
     with pytest.raises(ValueError, match="mlp, lenet, alexnet, resnet18, resnet50"):
-        T.train_source('digits_uci', 'vit', cfg=FAST, cache=tmp_path)
+        T.train_source('digits_uci', 'vit_b_16', cfg=FAST, cache=tmp_path)
     with pytest.raises(ValueError, match="valid modes"):
         T.transfer(get_model('lenet', 10, 1), get_dataset('digits_uci', 'test'), mode='linear', cfg=FAST)
     fake = T.FitResult(get_model('lenet', 10, 1), T.History('valid'), key='0' * 64)

@@ -21,7 +21,7 @@ from traitlets.config import Config
 
 HERE = Path(__file__).resolve()
 ROOT, TEMPLATE, ASSETS = HERE.parents[1], HERE.with_name('page.html.j2'), HERE.with_name('docs_assets')
-STAMP, OTHER, HOME_TEXT = '.render.json', 'More', 'Overview'
+STAMP, OTHER, HOME_TEXT, GUIDES = '.render.json', 'More', 'Overview', 'Guides'
 SHARED_CSS, API_PAGE, API_TITLE = 'notebook.css', 'api.html', 'API index'
 # Reading order: the two-digit prefix of a notebook's name picks its section (STYLE.md, "Layout").
 SECTIONS = (('Theory', 0, 0), ('Library', 1, 9), ('Experiments', 10, 89), ('Tooling', 90, 99))
@@ -39,12 +39,13 @@ def notebooks(nbs: Path) -> list:
 def section_of(name: str):
     "The sidebar section of notebook `name` (None for the landing page)."
     if Path(name).stem == 'index': return None
+    if name.startswith('guide_'): return GUIDES          # the practitioner's pages, first after the landing page
     if not (m := re.match(r'\d+', name)): return OTHER
     return next((s for s, lo, hi in SECTIONS if lo <= int(m[0]) <= hi), OTHER)
 
 def reading_order(names) -> list:
     "Notebook names grouped by section, sections and names in reading order; the landing page first."
-    return [(s, ns) for s in [None, *[s for s, *_ in SECTIONS], OTHER]
+    return [(s, ns) for s in [None, GUIDES, *[s for s, *_ in SECTIONS], OTHER]
             if (ns := [n for n in sorted(names) if section_of(n) == s])]
 
 def sidebar_yml(names) -> str:
