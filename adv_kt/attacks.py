@@ -197,7 +197,9 @@ class Attack:
             lname = self.loss if isinstance(self.loss, str) else getattr(self.loss, '__name__', 'custom')
             self.name = f"{kind} {self.norm} eps={self.eps:g} ({lname})"
 
-    def __call__(self, model:nn.Module, x:Tensor)->Tensor: return self.perturb(model, x)[0]
+    def __call__(self, model:nn.Module, x:Tensor)->Tensor:
+        "The adversarial inputs: `perturb(model, x)[0]`."
+        return self.perturb(model, x)[0]
 
     def perturb(self, model:nn.Module, x:Tensor)->tuple:
         ("The adversarial inputs and the model's clean outputs "

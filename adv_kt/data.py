@@ -180,6 +180,7 @@ def counts(self:ImageData)->list:
 
 @patch
 def __repr__(self:ImageData):
+    "A one-line summary, for printing."
     c, cls = self.counts(), self.classes
     per = f"{c[0]} per class" if len(set(c)) == 1 else f"{min(c)}-{max(c)} per class"
     names = ', '.join(cls) if len(cls) <= 10 else ', '.join(cls[:8]) + ', ...'

@@ -243,6 +243,7 @@ class PixelData:
                              f"0..{k - 1}")
     def __len__(self)->int: return len(self.x)
     def __repr__(self)->str:
+        "A one-line summary, for printing."
         return (f"PixelData({self.origin}: {len(self)} images {tuple(self.x.shape[1:])}, "
                 f"{len(self.classes)} classes)")
 

@@ -80,6 +80,7 @@ def to_dict(self:Transferability)->dict:
 
 @patch
 def __repr__(self:Transferability):
+    "A one-line summary, for printing."
     return (f"Transferability({self.attacked} -> {self.measured}, {self.convention}: "
             f"alpha1={self.alpha1:.4f}, alpha2={self.alpha2:.4f}, alpha12={self.alpha12:.4f}, "
             f"n_used={self.n_used}, n_skipped={self.n_skipped})")

@@ -38,6 +38,7 @@ class ZooTable:
     seconds:dict    # scorer -> seeds x members seconds (NaN: not timed)
     transfer_seconds:np.ndarray # seeds x members: seconds of head-only fine-tuning
     def __repr__(self):
+        "A one-line summary, for printing."
         return (f"ZooTable({self.name}: {len(self.seeds)} seeds x {len(self.members)} members, "
                 f"{len(self.scores)} score columns)")
 

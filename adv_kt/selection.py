@@ -93,6 +93,7 @@ class SourceScores:
         return sorted(col, key=lambda n: -col[n])
 
     def __repr__(self):
+        "A one-line summary, for printing."
         return (f"SourceScores({len(self.names)} candidates x {len(self.values)} scores, "
                 f"{len(self.skipped)} skipped entries)")
 
@@ -255,7 +256,9 @@ class replay_attack:
         if isinstance(self.attack, Attack): return self.attack.perturb(model, x)
         xa = self.attack(model, x)
         with torch.no_grad(), evaluating(model): return xa, model(x)
-    def __call__(self, model, x): return self.perturb(model, x)[0]
+    def __call__(self, model, x):
+        "The adversarial inputs: `perturb(model, x)[0]`."
+        return self.perturb(model, x)[0]
 
 # %% ../nbs/08_selection.ipynb #3195dc1e
 def _check_scoring(reference, named, target_data, attack, convention, chosen, correct_only, seed,
@@ -415,7 +418,9 @@ class RankingReport:
         for r in self.rows:
             if r['column'] == column: return r
         raise ValueError(f"no row for {column!r}; columns: {', '.join(r['column'] for r in self.rows)}")
-    def __repr__(self): return f"RankingReport({len(self.rows)} scores, {self.n_boot} bootstrap resamples)"
+    def __repr__(self):
+        "A one-line summary, for printing."
+        return f"RankingReport({len(self.rows)} scores, {self.n_boot} bootstrap resamples)"
 
 # %% ../nbs/08_selection.ipynb #961f9cd6
 @patch

@@ -55,6 +55,7 @@ class RBFData:
     sigma2: Tensor   # RBF widths sigma_i^2, num_features
 
     def __repr__(self):
+        "A one-line summary, for printing."
         return (f"RBFData(N={self.X.shape[0]}, n={self.X.shape[1]}, d={self.Y.shape[1]}, "
                 f"num_features={self.mu.shape[0]}, num_centers={self.centers.shape[0]})")
 
@@ -325,7 +326,9 @@ class SweepTable:
     columns: dict   # column name -> numpy array, one entry per step
 
     def __getitem__(self, k): return self.columns[k]
-    def __repr__(self): return f"SweepTable({self.name!r}, level={self.level}, steps={len(self['step'])})"
+    def __repr__(self):
+        "A one-line summary, for printing."
+        return f"SweepTable({self.name!r}, level={self.level}, steps={len(self['step'])})"
 
 # %% ../nbs/06_synthetic.ipynb #2af31661
 @patch

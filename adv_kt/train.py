@@ -106,6 +106,7 @@ class History:
     def from_dict(cls, d:dict)->'History': return cls(**d)
 
     def __repr__(self):
+        "A one-line summary, for printing."
         sel = {'valid': 'best validation accuracy',
                'test': 'best test accuracy (optimistic, as in the paper)', 'last': 'last epoch'}[self.select]
         acc = f", test acc {self.test_acc:.4f}" if self.test_acc is not None else ""
@@ -166,6 +167,7 @@ class TrainingDiverged(ValueError):
     def __init__(self, message:str, record=None):   # record: the cache file that remembers it, if any
         super().__init__(message); self.message, self.record = message, record
     def __str__(self):
+        "The readable form, for printing."
         again = f" (recorded in {self.record}; force=True trains it again)" if self.record else ""
         return self.message + again
 
@@ -232,6 +234,7 @@ class FitResult:
     @property
     def accuracy(self)->float: return self.history.accuracy
     def __repr__(self):
+        "A one-line summary, for printing."
         c = self.model.config
         what = f"{c['arch']} (width {c['width']:g}, {c['in_channels']} ch, {c['num_classes']} classes)"
         src = (f"; loaded from {self.path}" if self.cached
