@@ -162,12 +162,14 @@ def bad_data(files):
 
 
 @pytest.mark.parametrize('args,msg', BAD)
-def test_bad_input_is_one_line_and_exit_2(files, bad_data, args, msg):
-    d = files; files_dir[:] = [d]
+def test_bad_input_is_one_line_and_exit_2(files, bad_data, args, msg, capsys):
+    "In process (the installed entry point's subprocess path is tested by test_rank_takes_every_form_end_to_end)."
+    from adv_kt.core import run_cli
+    d = files
     base = dict(zip(['--attacked', '--measured', '--data'], [d/'a_ts.pt', d/'c_adv_kt.pt', d/'imgs']))
     base.update(dict(zip(args[::2], args[1::2])))
     argv = [str(v).format(d=d) for kv in base.items() for v in kv] + ['--all-samples']
-    out = run('adv_kt_transfer', argv)
-    err = out.stderr.strip().splitlines()
-    assert out.returncode == 2 and len(err) == 1 and err[0].startswith('adv_kt_transfer: error:'), out.stderr
+    rc = run_cli('adv_kt_transfer', transfer_main, argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith('adv_kt_transfer: error:'), err
     assert msg in err[0], err[0]
