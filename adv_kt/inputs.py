@@ -13,12 +13,14 @@ import torch
 from torch import nn, Tensor
 from .attacks import Attack
 from .train import verified_load, load_checkpoint
+from fastcore.script import Param, store_true
+from .core import positive_int, positive_float, nonnegative_int, run_cli, run_command
 
 # %% auto #0
 __all__ = ['PIXEL_BOUNDS', 'MODEL_FORMS', 'ADV_KT_NORMALIZATION', 'IMAGE_SUFFIXES', 'Normalize', 'describe_model',
            'ExportedModule', 'model_file_kind', 'PixelModel', 'load_model', 'check_classifier', 'pixel_attack',
-           'PixelData', 'read_image_folder', 'read_tensor_file', 'load_data', 'subset', 'cli_inputs', 'adv_kt_transfer',
-           'transfer_main', 'transfer_cli']
+           'PixelData', 'read_image_folder', 'read_tensor_file', 'load_data', 'subset', 'option', 'cli_inputs',
+           'adv_kt_transfer', 'transfer_main', 'transfer_cli']
 
 # %% ../nbs/08a_inputs.ipynb #b905eeb6
 PIXEL_BOUNDS = (0.0, 1.0)   # every model loaded here takes pixels in [0, 1]; attacks stay inside them
@@ -120,7 +122,7 @@ def _from_entry_point(spec:str)->tuple:
         raise ValueError(f"{path}: does not fit {mod}:{attr}() ({str(e).splitlines()[0]} ...)") from None
     return model, f"{mod}:{attr}() with the weights of {path}"
 
-# %% ../nbs/08a_inputs.ipynb #e5601f4a
+# %% ../nbs/08a_inputs.ipynb #2e5ee7f4
 ADV_KT_NORMALIZATION = ((0.5,), (0.5,))   # adv_kt's own models take [-1, 1] images: (pixel - 0.5) / 0.5
 
 class PixelModel(nn.Module):
@@ -136,6 +138,7 @@ class PixelModel(nn.Module):
         return self.net.features(self._in(x))
     def forward(self, x:Tensor)->Tensor: return self.net(self._in(x))
 
+# %% ../nbs/08a_inputs.ipynb #db9127fa
 def _from_file(path:Path)->tuple:
     "(network, description, its own normalisation or None) from a model file."
     kind = model_file_kind(path)
@@ -160,6 +163,7 @@ def _from_file(path:Path)->tuple:
                          f"package.module:factory@{path}")
     raise ValueError(f"{path}: not a model file ({MODEL_FORMS})")
 
+# %% ../nbs/08a_inputs.ipynb #0699b71f
 def load_model(spec,              # an nn.Module, a model file or 'package.module:factory[@weights.pt]'
                mean=None,         # its input normalisation, per channel (None: none, or an adv_kt file's own)
                std=None,          # with `mean`: the network sees (pixel - mean) / std
@@ -360,7 +364,7 @@ def subset(data:PixelData,            # images and labels
         x, y = x[keep], y[keep]
     return PixelData(x, y, names, data.origin)
 
-# %% ../nbs/08a_inputs.ipynb #115034ff
+# %% ../nbs/08a_inputs.ipynb #14f5899f
 def _check_device(d:str):
     "A device torch knows and this machine has."
     try: dev = torch.device(d)
@@ -385,6 +389,26 @@ def _cli_models(specs:Sequence, mean, std, device)->dict:
     if len(set(names)) < len(names): raise ValueError("the same model is given twice")
     return {n: load_model(s, mean, std, device) for n, s in zip(names, specs)}
 
+# %% ../nbs/08a_inputs.ipynb #bcf37d80
+_OPTIONS = dict(           # the options adv_kt_rank and adv_kt_transfer share: (help, Param keywords)
+    split=('registered datasets: the split', dict(choices=('train', 'test'))),
+    size=('image folders: resize to size x size', dict(type=positive_int)),
+    mode=('image folders: convert to RGB or L', dict(choices=('RGB', 'L'))),
+    mean=('normalisation of models without their own: mean per channel', dict(type=float, nargs='+')),
+    std=('with --mean: std per channel', dict(type=float, nargs='+')),
+    attack=("the paper's FGSM (experiment 1) or PGD (experiment 2)", dict(choices=('fgsm', 'pgd'))),
+    eps=('attack radius in pixel units, pixels in [0, 1] (paper: 0.1)', dict(type=positive_float)),
+    steps=('PGD steps (paper: 50)', dict(type=positive_int)),
+    seed=('seeds the subset and the attack', dict(type=nonnegative_int)),
+    batch_size=('batch size', dict(type=positive_int)),
+    root=('data folder of the registered photo datasets', {}), device=('torch device', {}))
+
+def option(name:str)->Param:
+    "A fresh fastcore `Param` for an option both command-line tools take (one help text for both)."
+    help, kw = _OPTIONS[name]
+    return Param(help, **kw)
+
+# %% ../nbs/08a_inputs.ipynb #9c5252d8
 def _cli_data(data, split, classes, n, seed, size, mode, root)->PixelData:
     "The images of a command: loaded from anywhere, the chosen classes, a seeded random subset."
     if classes is not None and len(set(classes)) < 2:
@@ -402,30 +426,21 @@ def cli_inputs(models:dict,       # name -> PixelModel
              f"({eps * 255:.3g}/255)"]
     return '\n'.join(lines + [f"- {n}: {describe_model(m, eps)}" for n, m in models.items()])
 
-# %% ../nbs/08a_inputs.ipynb #e7bc41f3
-from fastcore.script import Param, store_true
-from .core import positive_int, positive_float, nonnegative_int, run_cli, run_command
-
+# %% ../nbs/08a_inputs.ipynb #ed516a3f
 def adv_kt_transfer(
         attacked:Param(f"the model attacks are made on: {MODEL_FORMS}", required=True)=None,
         measured:Param('the model whose output deviations are measured (same forms)', required=True)=None,
         data:Param('inputs: a folder of class subfolders, an .npz/.pt file or a registered dataset',
                    required=True)=None,
-        split:Param('registered datasets: the split', choices=('train', 'test'))='test',
+        split:option('split')='test',
         classes:Param('classes to keep (indices or names; default: all)', nargs='+')=None,
         n:Param('a seeded random subset of this many images', positive_int)=None,
-        size:Param('image folders: resize to size x size', positive_int)=None,
-        mode:Param('image folders: convert to RGB or L', choices=('RGB', 'L'))=None,
-        mean:Param('normalisation of models without their own: mean per channel', float, nargs='+')=None,
-        std:Param('with --mean: std per channel', float, nargs='+')=None,
-        attack:Param("the paper's FGSM (experiment 1) or PGD (experiment 2)", choices=('fgsm', 'pgd'))='fgsm',
-        eps:Param('attack radius in pixel units, pixels in [0, 1] (paper: 0.1)', positive_float)=0.1,
-        steps:Param('PGD steps (paper: 50)', positive_int)=50,
+        size:option('size')=None, mode:option('mode')=None, mean:option('mean')=None, std:option('std')=None,
+        attack:option('attack')='fgsm', eps:option('eps')=0.1, steps:option('steps')=50,
         convention:Param('alpha convention', choices=('paper', 'official'))='paper',
         all_samples:Param('all samples, not only those the attacked model gets right', store_true)=False,
-        seed:Param('seeds the subset and the attack', nonnegative_int)=0,
-        batch_size:Param('batch size', positive_int)=256,
-        root:Param('data folder of the registered photo datasets')=None, device:Param('torch device')='cpu',
+        seed:option('seed')=0, batch_size:option('batch_size')=256,
+        root:option('root')=None, device:option('device')='cpu',
     )->tuple:                          # (attacked -> measured, measured -> attacked) Transferability
     "How strongly attacks made on one model transfer to another: alpha1, alpha2 and alpha1*alpha2, both ways."
     from adv_kt.metrics import bidirectional
@@ -446,6 +461,7 @@ def adv_kt_transfer(
     print(ab._repr_markdown_() + '\n\n' + ba._repr_markdown_())
     return ab, ba
 
+# %% ../nbs/08a_inputs.ipynb #2ed53a84
 def transfer_main(argv:Sequence|None=None)->tuple:
     "Command line of `adv_kt_transfer`."
     return run_command(adv_kt_transfer, 'adv_kt_transfer', argv)

@@ -19,7 +19,7 @@ from .estimators import (check_labels, check_features, Scorer, SCORERS, register
 from .stats import RANKING_ROWS, bootstrap
 from .models import get_model
 from .train import atomic_save, verified_load, save_checkpoint, load_checkpoint
-from .inputs import (MODEL_FORMS, pixel_attack, cli_inputs, _cli_models, _cli_data,
+from .inputs import (MODEL_FORMS, pixel_attack, cli_inputs, option, _cli_models, _cli_data,
                            _check_device)
 from fastcore.script import Param, store_true
 from .core import atomic_write, positive_int, positive_float, nonnegative_int, run_cli, run_command
@@ -316,8 +316,8 @@ def _forward_scores(res:SourceScores, i:int, name:str, model, x, y, fwd:list, ba
         if out is None:
             res.skipped.setdefault((name, s.name), "no features: the forward pass failed"); continue
         if s.needs == 'features' and out[0] is None:
-            res.skipped[(name, s.name)] = ("no penultimate features: no `features`/`head` and no nn.Linear (a "
-                                           "TorchScript or exported file hides them; give a Python entry point)")
+            res.skipped[(name, s.name)] = ("no penultimate features: no `features`/`head`, no nn.Linear "
+                                           "(TorchScript and exported files hide them; give an entry point)")
             continue
         res.values[s.name][i] = _attempt(res, i, name, s.name, strict,
                                          lambda: s.fn(out[0] if s.needs == 'features' else out[1], y))
@@ -539,24 +539,18 @@ def adv_kt_rank(
         candidates:Param('the candidate source models (same forms)', nargs='+', required=True)=None,
         target:Param('target images: a folder of class subfolders, an .npz/.pt file or a registered dataset',
                      required=True)=None,
-        split:Param('registered datasets: the split', choices=('train', 'test'))='train',
+        split:option('split')='train',
         classes:Param('target classes (indices or names; default: all)', nargs='+')=None,
         n:Param('score on a seeded random subset of this many samples', positive_int)=None,
-        size:Param('image folders: resize to size x size', positive_int)=None,
-        mode:Param('image folders: convert to RGB or L', choices=('RGB', 'L'))=None,
-        mean:Param('normalisation of models without their own: mean per channel', float, nargs='+')=None,
-        std:Param('with --mean: std per channel', float, nargs='+')=None,
-        attack:Param("the paper's FGSM (experiment 1) or PGD (experiment 2)", choices=('fgsm', 'pgd'))='fgsm',
-        eps:Param('attack radius in pixel units, pixels in [0, 1] (paper: 0.1)', positive_float)=0.1,
-        steps:Param('PGD steps (paper: 50)', positive_int)=50,
+        size:option('size')=None, mode:option('mode')=None, mean:option('mean')=None, std:option('std')=None,
+        attack:option('attack')='fgsm', eps:option('eps')=0.1, steps:option('steps')=50,
         convention:Param('alpha convention', choices=CONVENTIONS)='paper',
         scorers:Param('scorers to run', nargs='+', choices=list(SCORERS))=tuple(SCORERS),
         all_samples:Param('alphas on all samples, not only those the reference gets right', store_true)=False,
         sort:Param('score column to sort by')=None, csv:Param('also write the table to this CSV file')=None,
         accuracy:Param('JSON file {candidate: fine-tuned accuracy}: also print the rank agreement')=None,
-        seed:Param('seeds the subset and the attack', nonnegative_int)=0,
-        batch_size:Param('batch size', positive_int)=256,
-        root:Param('data folder of the registered photo datasets')=None, device:Param('torch device')='cpu',
+        seed:option('seed')=0, batch_size:option('batch_size')=256,
+        root:option('root')=None, device:option('device')='cpu',
         strict:Param('stop at the first score that cannot be computed', store_true)=False,
     )->SourceScores:                # the scores it printed
     ("Rank candidate source models (any of the model forms) for a target task by adversarial transferability "
