@@ -162,7 +162,7 @@ def pin_kernels()->str:
     if s == 'portable': os.environ.update(PORTABLE_KERNELS)
     return s
 
-# %% ../nbs/92_core.ipynb #8f2fbde7
+# %% ../nbs/92_core.ipynb #cdb36622
 _MKL_BRANCHES = {0: 'OFF', 1: 'BRANCH_OFF (per processor)', 2: 'AUTO', 3: 'COMPATIBLE', 4: 'SSE2', 6: 'SSSE3',
                  7: 'SSE4_1', 8: 'SSE4_2', 9: 'AVX', 10: 'AVX2', 11: 'AVX512_MIC', 12: 'AVX512',
                  13: 'AVX512_MIC_E1', 14: 'AVX512_E1'}
@@ -200,6 +200,7 @@ def _onednn_isa()->str:
     if isa: return isa.group(1).strip().replace('AVX-512', 'AVX512')
     return impl.group(1).upper() if impl else 'unknown'
 
+# %% ../nbs/92_core.ipynb #6aebf224
 def _openblas()->str:
     "The kernels of every OpenBLAS loaded in this process (numpy's, scipy's), or 'not loaded'."
     try: from threadpoolctl import threadpool_info

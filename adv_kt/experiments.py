@@ -253,7 +253,7 @@ def cached_json(spec:dict,  # JSON-serialisable description of the measurement
     _write_json_atomic(dict(key=key, spec=spec, result=res, digest=result_digest(res)), path)
     return res
 
-# %% ../nbs/09_experiments.ipynb #b418574a
+# %% ../nbs/09_experiments.ipynb #23172a7e
 ATTACK_NAMES = ('fgsm', 'pgd')
 
 def make_attack(kind:str, preset:Preset, seed:int, steps:int|None=None):
@@ -274,6 +274,7 @@ def eval_data(preset:Preset, classes=None,
     if n: idx = idx[:n]
     return normalize(data.images[idx]), data.labels[idx]
 
+# %% ../nbs/09_experiments.ipynb #bda12fed
 def alpha_rows(attacked, measured, reference, x, y, kind:str, preset:Preset, seed:int, cache=None,
                steps=None)->list:
     ("alpha metrics of `attacked -> measured` (both conventions) on the samples `reference` gets right; "

@@ -191,7 +191,7 @@ class MobileNetV2(Classifier):
         self.head = nn.Linear(last, num_classes)
     def embed(self, x): return self.body(x).mean((2, 3))
 
-# %% ../nbs/04_models.ipynb #800eb373
+# %% ../nbs/04_models.ipynb #af6d125d
 def _shuffle(x:Tensor, groups:int=2)->Tensor:
     "ShuffleNet's channel shuffle: interleave the channels of `groups` equal parts."
     b, c, h, w = x.shape
@@ -215,6 +215,7 @@ class ShuffleUnit(nn.Module):
             return _shuffle(torch.cat([a, self.branch2(b)], 1))
         return _shuffle(torch.cat([self.branch1(x), self.branch2(x)], 1))
 
+# %% ../nbs/04_models.ipynb #3e1e947b
 class ShuffleNetV2(Classifier):
     ("ShuffleNetV2 1x (Ma et al. 2018, arXiv:1807.11164, Table 5): a 24-channel 3x3 stem, three stages of 4, "
      "8, 4 units (116, 232, 464 channels; the first unit of each halves the resolution), a 1x1 convolution "

@@ -17,7 +17,7 @@ __all__ = ['META', 'MEASURES', 'ZooTable', 'read_zoo', 'subzoos', 'subzoo_measur
            'setup_stability', 'best_column', 'rank_mean_table', 'rank_mean_markdown', 'partial_spearman',
            'partial_markdown', 'cost_table', 'cost_markdown']
 
-# %% ../nbs/12a_selection_protocol.ipynb #3f23978b
+# %% ../nbs/12a_selection_protocol.ipynb #ce0f0c98
 META = ('seed', 'candidate', 'arch', 'width', 'epochs', 'classes', 'source_acc', 'knowledge_transfer',
         'train_seconds', 'transfer_seconds', 'params', 'diverged', 'alpha samples')
 
@@ -42,6 +42,7 @@ class ZooTable:
         return (f"ZooTable({self.name}: {len(self.seeds)} seeds x {len(self.members)} members, "
                 f"{len(self.scores)} score columns)")
 
+# %% ../nbs/12a_selection_protocol.ipynb #66174806
 def read_zoo(path, name:str|None=None)->ZooTable:
     "A zoo's `model_selection.csv` (from `adv_kt_reproduce`), with the static controls as score columns."
     rows = list(csv.DictReader(open(path)))

@@ -105,7 +105,7 @@ def _experiment_json(rows, attacks):
     return _finite(dict(rows=rows, summary={a: {c: summarize(rows, a, c) for c in conv} for a in attacks},
                         correlations={a: {c: correlate(rows, a, c) for c in conv} for a in attacks}))
 
-# %% ../nbs/13_reproduce.ipynb #585c2399
+# %% ../nbs/13_reproduce.ipynb #5c029411
 def _cpu_model()->str:
     "The processor's model name, as the kernel reports it."
     import platform
@@ -136,6 +136,7 @@ def provenance()->dict:
                 mkl=version(r'Math Kernel Library Version ([\d.]+)'), onednn=version(r'MKL-DNN v([\d.]+)'),
                 numpy=np.__version__, python=platform.python_version(), device=dev, gpu=_gpu())
 
+# %% ../nbs/13_reproduce.ipynb #5a4aea4e
 def _kernel_sentence(prov:dict)->str:
     "The report head's line on where the numbers were computed."
     how = ('portable kernel paths' if prov['kernels'] == 'portable' else "this processor's native kernels")

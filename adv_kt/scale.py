@@ -290,7 +290,7 @@ def run_local(jobs:list, cache=None, progress:bool=True)->dict:
             out[j.name] = j.fn(**j.kwargs, **{a: out[d] for a, d in j.inputs.items()}, cache=cache)
     return out
 
-# %% ../nbs/16_scale.ipynb #a14d8c08
+# %% ../nbs/16_scale.ipynb #cc1f7bc3
 def _worker_init():
     ("A worker ends on SIGTERM (sent too when its parent dies, on Linux) by raising SystemExit: writes clean "
      "up.")
@@ -309,6 +309,7 @@ def _stop(ex:ProcessPoolExecutor):
         proc.join(timeout=10)
         if proc.is_alive(): proc.kill()
 
+# %% ../nbs/16_scale.ipynb #3a2a6815
 def run_pool(jobs:list,              # from `plan`
              cache=None,             # the cache folder every worker reads and writes
              workers:int|None=None,  # worker processes (default: the cores this process may use)
