@@ -291,7 +291,7 @@ def adv_kt_reproduce(
         if sources is not None:
             if not Path(sources).is_file(): raise ValueError(f"--sources: no such file: {sources}")
             os.environ['ADV_KT_SOURCES'] = str(Path(sources).resolve())
-        chosen = tuple(dict.fromkeys(seeds)) if seeds else None       # the experiments' and the families' seeds
+        chosen = tuple(dict.fromkeys(seeds)) if seeds else None   # the experiments' and the families' seeds
         p = get_preset(preset, **({'seeds': chosen, 'family_seeds': chosen} if seeds else {}))
         extra = ('many_sources',) * many_sources + ('model_selection',) * zoo + ('families',) * families
         parts = tuple(only) if only else tuple(dict.fromkeys((p.parts or PARTS) + extra))
