@@ -33,10 +33,10 @@ step "5/6 nbval: notebooks top to bottom in a Jupyter kernel (output-cleared cop
 python tools/nbval_copies.py nbs _nbval
 python -m pytest --nbval-lax _nbval -q -p no:cacheprovider
 
-step "6/6 docs: site rendered offline (_site/), README.md and nbs/sidebar.yml up to date with the notebooks"
-# tests/test_docs_site.py (step 4) rendered _site and opened every page in Chromium; this reuses that render when fresh.
+step "6/6 docs: site built offline with Sphinx (_site/), README.md and nbs/sidebar.yml up to date with the notebooks"
+# tests/test_docs_site.py (step 4) built _site and opened every page in Chromium; this reuses that build when fresh.
 docs=(README.md index_files nbs/sidebar.yml)
-before=$(snapshot "${docs[@]}"); python tools/render_docs.py --readme; after=$(snapshot "${docs[@]}")
-if [ "$before" != "$after" ]; then git status --short -- "${docs[@]}"; echo "FAIL: README.md (or index_files/, nbs/sidebar.yml) is out of date; run python tools/render_docs.py --readme and commit"; exit 1; fi
+before=$(snapshot "${docs[@]}"); python tools/docs.py --readme; after=$(snapshot "${docs[@]}")
+if [ "$before" != "$after" ]; then git status --short -- "${docs[@]}"; echo "FAIL: README.md (or index_files/, nbs/sidebar.yml) is out of date; run python tools/docs.py --readme and commit"; exit 1; fi
 
 echo; echo "All checks passed in $((SECONDS-t0))s."
