@@ -244,3 +244,10 @@ def test_dark_mode(site, browser):
     try: v.visit('adv_to_knowledge.html'); mode = v.page.evaluate('document.documentElement.dataset.theme')
     finally: v.close()
     assert mode == 'dark'
+
+def test_paper_table_fits_a_laptop(site, laptop):
+    "The comparison with the paper's Table 1 shows every column at 1280 px, no sideways scrolling."
+    laptop.visit('adv_to_knowledge.html')
+    w = laptop.page.evaluate("(t => [t.scrollWidth, t.clientWidth, t.innerText])("
+                             "document.querySelector('#the-table-next-to-the-paper-s-table-1 table'))")
+    assert 'paper: α1' in w[2] and w[0] <= w[1], w[:2]

@@ -153,6 +153,10 @@ def directives(c) -> dict:
     c.source = '\n'.join(src).strip('\n')
     return d
 
+def nowrap(md: str) -> str:
+    "In table rows, `0.359 ± 0.048` breaks after the sign, if anywhere (a no-break space before it)."
+    return re.sub(r'^\|.*$', lambda m: re.sub(r' (±|&plusmn;) ', '\u00a0± ', m[0]), md, flags=re.M)
+
 def relink(md: str, pages: dict, ids: dict, doc_url: str) -> str:
     "Links to notebooks and to the published docs -> relative page links; doc links to a missing card -> code."
     def fix(m):
@@ -172,7 +176,7 @@ def prepare(nb, title: str, summary: str, pages: dict, ids: dict, doc_url: str =
         if c.cell_type == 'raw' or c.source.startswith('<!-- WARNING: THIS'): continue
         if c.cell_type == 'markdown':
             if hs := re.findall(r'^#{1,4}\s+(.+?)\s*$', c.source, flags=re.M): head = _plain(hs[-1])
-            c.source = relink(c.source if readme else search_terms(c.source), pages, ids, doc_url)
+            c.source = relink(c.source if readme else nowrap(search_terms(c.source)), pages, ids, doc_url)
         if c.cell_type == 'code':
             d, tags = directives(c), []
             if d.get('include') == 'false': continue
@@ -181,7 +185,8 @@ def prepare(nb, title: str, summary: str, pages: dict, ids: dict, doc_url: str =
             for o in c.outputs:
                 if 'text/markdown' in o.get('data', {}):
                     o.data['text/markdown'] = relink(card_md(o.data['text/markdown']) if card and not readme
-                                                     else o.data['text/markdown'], pages, ids, doc_url)
+                                                     else o.data['text/markdown'] if readme
+                                                     else nowrap(o.data['text/markdown']), pages, ids, doc_url)
             if d.get('echo') == 'false' or card or not c.source.strip(): tags.append('remove-input')
             if card: tags.append('api-card')                # myst-nb: the cell's class is `tag_api-card`
             c.metadata = dict(tags=tags)
