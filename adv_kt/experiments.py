@@ -596,7 +596,7 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
     keys = list(summ)
     ncol = 3 if len(keys) <= 6 else 4                 # the legend goes below the panels, off the data
     lines = -(-len(keys) // ncol) + 1
-    if ax is None: fig, ax = plt.subplots(1, 3, figsize=(9, 2.7 + 0.2 * lines))
+    if ax is None: fig, ax = plt.subplots(1, 3, figsize=(7.8, 2.8 + 0.22 * lines))
     else: fig = ax[0].figure
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(keys)))
     for a, m in zip(ax, METRICS):

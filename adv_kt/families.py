@@ -204,7 +204,7 @@ def plot_families(rows:list, attack:str='fgsm', convention:str='official', metri
           if None not in (d[metric], d['knowledge_transfer'], d['source_acc'])]
     x, y, z = (np.array([d[k] for d in fm]) for k in (metric, 'knowledge_transfer', 'source_acc'))
     res = lambda v: v - np.polyval(np.polyfit(z, v, 1), z)
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4.6), layout='constrained')
+    fig, ax = plt.subplots(1, 2, figsize=(7.8, 3.9), layout='constrained')
     for a, (xs, ys, title) in zip(ax, ((x, y, 'family means'),
                                        (res(x), res(y), 'given source accuracy (residuals)'))):
         sc = a.scatter(xs, ys, c=z, cmap='viridis', s=40)

@@ -161,28 +161,29 @@ COLUMNS = ('_reference', '_source', '_transfer', '_examples', '_exp1', '_exp2', 
 
 def plot_graph(jobs:list, ax=None):
     "Draw a job graph: one column per kind of job, arrows from dependencies to the jobs that wait for them."
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt, textwrap
     kinds = [k for k in COLUMNS if any(j.fn.__name__ == k for j in jobs)]
     pos = {}
     for x, k in enumerate(kinds):
         col = [j for j in jobs if j.fn.__name__ == k]
         for y, j in enumerate(col): pos[j.name] = (x, -(y - (len(col) - 1) / 2))
-    if ax is None: _, ax = plt.subplots(figsize=(min(9.0, 2.0 * len(kinds)), 0.3 * max(len(c) for c in (
-        [j for j in jobs if j.fn.__name__ == k] for k in kinds)) + 1))
+    rows = max(len([j for j in jobs if j.fn.__name__ == k]) for k in kinds)
+    if ax is None: _, ax = plt.subplots(figsize=(min(7.8, 1.35 * len(kinds)), 0.62 * rows + 0.8))
     for j in jobs:
         for d in j.deps:
             (x0, y0), (x1, y1) = pos[d], pos[j.name]
-            ax.annotate('', (x1 - 0.32, y1), (x0 + 0.32, y0),
+            ax.annotate('', (x1 - 0.45, y1), (x0 + 0.45, y0),
                         arrowprops=dict(arrowstyle='->', lw=0.5, alpha=0.5))
     for name, (x, y) in pos.items():
         label = name.split(': ', 1)[-1].replace(' -> ', '→')      # the column says what kind of job it is
         for kind in ('zoo reference examples ', 'zoo scores ', 'source ', 'transfer ', 'reference ',
                      'experiment 1 ', 'experiment 2 ', 'many sources '):
             label = label.removeprefix(kind)
-        ax.text(x, y, label, ha='center', va='center', fontsize=7.5,
+        label = textwrap.fill(label, 12, break_long_words=False)            # two short lines, not one long
+        ax.text(x, y, label, ha='center', va='center', fontsize=9, linespacing=1.0,
                 bbox=dict(boxstyle='round', fc='white', ec='0.6', lw=0.5))
     top = max(abs(y) for _, y in pos.values()) + 0.6
-    for x, k in enumerate(kinds): ax.text(x, top, k.strip('_'), ha='center', weight='bold')
+    for x, k in enumerate(kinds): ax.text(x, top, k.strip('_'), ha='center', weight='bold', fontsize=10)
     ax.set_xlim(-0.6, len(kinds) - 0.4); ax.set_ylim(-top, top + 0.6); ax.axis('off')
     return ax.figure
 

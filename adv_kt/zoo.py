@@ -352,7 +352,7 @@ def plot_scores(study:ZooStudy,
     import matplotlib.pyplot as plt
     columns = [c for c in columns if c in study.scores.values]
     nrows = -(-len(columns) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3 * ncols, 2.8 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.6 * nrows), squeeze=False)
     acc = study.accuracy
     marks = dict(zip(ARCHS, 'so^DPv<>*X'))                  # one marker per registered architecture
     arch = {r['candidate']: r['arch'] for r in study.rows}

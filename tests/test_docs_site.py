@@ -251,3 +251,11 @@ def test_paper_table_fits_a_laptop(site, laptop):
     w = laptop.page.evaluate("(t => [t.scrollWidth, t.clientWidth, t.innerText])("
                              "document.querySelector('#the-table-next-to-the-paper-s-table-1 table'))")
     assert 'paper: α1' in w[2] and w[0] <= w[1], w[:2]
+
+def test_figure_text_at_display_size():
+    "Figures are drawn at most 7.8 in wide, the article's width at 1280 px, so text at >= 9 pt shows at >= 9 pt."
+    code = [c.source for p in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')) for c in docs.read_nb(p).cells
+            if c.cell_type == 'code'] + [p.read_text() for p in sorted((ROOT/'adv_kt').glob('*.py'))]
+    small = [m for s in code for m in re.findall(r'fontsize=([\d.]+)', s) if float(m) < 9]
+    wide = [m for s in code for m in re.findall(r'figsize=\(([\d.]+),', s) if float(m) > 7.8]
+    assert not small and not wide, (small, wide)
