@@ -144,7 +144,7 @@ class Visitor:
     def __init__(self, browser, **context):
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=SITE))
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.base, self.seen = f'http://127.0.0.1:{self.httpd.server_address[1]}/', {}
+        self.base, self.seen, self.errors = f'http://127.0.0.1:{self.httpd.server_address[1]}/', {}, []
         self.ctx = browser.new_context(**{**LAPTOP, **context}); self.page = self.ctx.new_page()
         own, err = (lambda u: u.startswith((self.base, 'data:'))), (lambda m: self.errors.append(m))
         self.page.on('pageerror', lambda e: err(f'JS exception: {e}'))
@@ -230,13 +230,18 @@ def test_anchor_below_header(site, laptop):
     assert pg.locator('.bd-sidebar-secondary nav.page-toc').is_visible(), 'no contents at 1280 px'
 
 def test_phone_contents_and_menu(site, phone):
-    "On a phone the contents and the site navigation each open from a button at the top."
+    "On a phone the contents and the site navigation each open from a button at the top; Esc closes them."
     pg = phone.page; phone.seen.clear(); pg.goto(phone.base + 'selection.html')
-    pg.locator('button.secondary-toggle:visible').first.click(); pg.wait_for_timeout(400)
-    assert pg.locator('.bd-sidebar-secondary nav.page-toc a').first.is_visible()
-    pg.keyboard.press('Escape'); pg.goto(phone.base + 'selection.html')
-    pg.locator('button.primary-toggle:visible').first.click(); pg.wait_for_timeout(400)
-    assert pg.locator('.bd-sidebar-primary a.reference').nth(len(NOTEBOOKS) - 1).is_visible()
+    pg.keyboard.press('Tab')
+    assert pg.evaluate('document.activeElement.textContent').strip() == 'Skip to main content'
+    pg.goto(phone.base + 'selection.html')
+    opened = "id => document.getElementById(id).open"
+    for button, dialog, link in (('secondary', 'pst-secondary-sidebar-modal', 'nav.page-toc a'),
+                                 ('primary', 'pst-primary-sidebar-modal', 'a.reference')):
+        pg.locator(f'button.{button}-toggle:visible').first.click(); pg.wait_for_timeout(400)
+        assert pg.evaluate(opened, dialog) and pg.locator(f'#{dialog} {link}').first.is_visible(), button
+        pg.keyboard.press('Escape'); pg.wait_for_timeout(200)
+        assert not pg.evaluate(opened, dialog), f'Esc leaves the {button} sidebar open'
 
 def test_dark_mode(site, browser):
     "With the system in dark mode: dark page, light text."

@@ -1,4 +1,8 @@
 # Sphinx settings of the docs site; tools/docs.py prepares the pages (`_docsrc/`) and runs the build.
+# Why Sphinx + myst-nb + the book theme (over mkdocs-material + mkdocs-jupyter): a search results page with Porter
+# stemming and index entries (`<!-- search: ... -->` in a notebook), notebooks parsed cell by cell (tags, figure
+# captions, outputs as MyST), the page contents at every width (a button on a phone), anchors below the header, dark
+# mode, copy buttons, a skip link and keyboard-reachable dialogs; all of it from PyPI and offline.
 import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))    # tools/docs.py: the MathML extension
