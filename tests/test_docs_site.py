@@ -31,7 +31,8 @@ def test_every_notebook_builds(site):
     assert len(set(site['pages'].values())) == len(NOTEBOOKS), 'two notebooks map to one page'
     assert not site['warnings'], '\n'.join(site['warnings'])
 
-def _ids(page: str) -> set: return set(re.findall(r'\bid="([^"]+)"', (SITE/page).read_text()))
+@functools.lru_cache(maxsize=None)
+def _ids(page: str) -> frozenset: return frozenset(re.findall(r'\bid="([^"]+)"', (SITE/page).read_text()))
 
 def test_api_cards(site):
     "Every public function and class of a module has its card, under the id nbdev's doc links (and Quarto) use."
