@@ -149,7 +149,7 @@ class Visitor:
         self.ctx = browser.new_context(**{**LAPTOP, **context}); self.page = self.ctx.new_page()
         own, err = (lambda u: u.startswith((self.base, 'data:'))), (lambda m: self.errors.append(m))
         self.page.on('pageerror', lambda e: err(f'JS exception: {e}'))
-        self.page.on('console', lambda m: m.type == 'error' and err(f'console: {m.text}'))
+        self.page.on('console', lambda m: m.type == 'error' and err(f"console: {m.text} ({m.location.get('url')})"))
         self.page.on('request', lambda r: own(r.url) or err(f'fetched off the site (docs work offline): {r.url}'))
         self.page.on('response', lambda r: r.status > 399 and err(f'HTTP {r.status}: {r.url}'))
 

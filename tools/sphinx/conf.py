@@ -15,6 +15,7 @@ html_title = 'adv_kt'
 html_static_path = [str(Path(__file__).with_name('static'))]
 html_css_files, html_js_files = ['adv_kt.css'], [('adv_kt.js', {'defer': 'defer'})]
 html_copy_source = html_show_sourcelink = False
+html_favicon = str(Path(__file__).with_name('static')/'favicon.svg')      # else browsers ask for /favicon.ico (404)
 html_math_renderer = 'mathml'                                   # docs.setup: MathML at build time, no MathJax
 html_baseurl = 'https://adv-kt.github.io/adv_kt/'
 html_theme_options = dict(
