@@ -197,22 +197,47 @@ def family_table(rows:list, attack:str='fgsm', convention:str='official')->str:
                         f"{f(d['knowledge_transfer'], 1)} | {f(d['alpha1'], 3)} | {f(d['alpha2'], 3)} | "
                         f"{f(d['alpha12'], 4)} |" for d in fm))
 
+# %% ../nbs/09a_families.ipynb #b83d20a9
+def _spread(f, gap:float)->np.ndarray:
+    "Positions in [0, 1], in the order of `f`, at least `gap` apart, each as near its value as can be."
+    o = np.argsort(f, kind='stable'); p = np.asarray(f, float)[o]
+    for i in range(1, len(p)): p[i] = max(p[i], p[i - 1] + gap)
+    if len(p): p[-1] = min(p[-1], 1.0)
+    for i in range(len(p) - 2, -1, -1): p[i] = min(p[i], p[i + 1] - gap)
+    out = np.empty_like(p); out[o] = p
+    return out
+
+def _label_column(a, xs, ys, names, gap:float=0.07):
+    "Name each point in a column right of axes `a`, joined to it by a thin line: no name covers another."
+    lo, hi = a.get_ylim()
+    for n, xi, yi, yf in zip(names, xs, ys, _spread((np.asarray(ys) - lo) / (hi - lo), gap)):
+        a.annotate(n, (xi, yi), xytext=(1.03, yf), textcoords='axes fraction', fontsize=9, va='center',
+                   annotation_clip=False, arrowprops=dict(arrowstyle='-', lw=0.5, color='0.6', shrinkB=3))
+
+# %% ../nbs/09a_families.ipynb #d5e8a3b1
 def plot_families(rows:list, attack:str='fgsm', convention:str='official', metric:str='alpha1'):
     "Family means: the metric against knowledge transfer, and both with source accuracy regressed out."
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullFormatter, FormatStrFormatter
     fm = [d for d in family_means(rows, attack, convention)
           if None not in (d[metric], d['knowledge_transfer'], d['source_acc'])]
     x, y, z = (np.array([d[k] for d in fm]) for k in (metric, 'knowledge_transfer', 'source_acc'))
     res = lambda v: v - np.polyval(np.polyfit(z, v, 1), z)
-    fig, ax = plt.subplots(1, 2, figsize=(7.8, 3.9), layout='constrained')
-    for a, (xs, ys, title) in zip(ax, ((x, y, 'family means'),
-                                       (res(x), res(y), 'given source accuracy (residuals)'))):
+    log = x.min() > 0 and x.max() / x.min() > 10
+    fig, ax = plt.subplots(2, 1, figsize=(7.8, 6.8), layout='constrained')
+    panels = ((ax[0], x, y, 'family means', 'knowledge transfer (%)'),
+              (ax[1], res(x), res(y), 'both given source accuracy (residuals)', 'residual (pp)'))
+    for a, xs, ys, title, ylabel in panels:
         sc = a.scatter(xs, ys, c=z, cmap='viridis', s=40)
-        for d, xi, yi in zip(fm, xs, ys): a.annotate(d['family'], (xi, yi), fontsize=9, xytext=(3, 3),
-                                                     textcoords='offset points', alpha=0.8)
-        a.set_xlabel(f"{_LABEL[metric]} ({attack.upper()})", fontsize=10); a.set_title(title, fontsize=10)
-    ax[0].set_ylabel('knowledge transfer (%)', fontsize=10); ax[1].set_ylabel('residual (pp)', fontsize=10)
-    fig.colorbar(sc, ax=ax, label='source accuracy (%)')
+        a.set_title(title, fontsize=10); a.set_ylabel(ylabel, fontsize=10)
+        scale = ', log scale' if log and a is ax[0] else ''
+        a.set_xlabel(f"{_LABEL[metric]} ({attack.upper()}){scale}", fontsize=10)
+        if log and a is ax[0]:
+            a.set_xscale('log'); a.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            a.xaxis.set_major_formatter(FormatStrFormatter('%g'))
+            a.xaxis.set_minor_formatter(NullFormatter())
+        _label_column(a, xs, ys, [d['family'] for d in fm])
+    fig.colorbar(sc, ax=ax, label='source accuracy (%)', pad=0.16, shrink=0.6, aspect=30)
     return fig
 
 # %% ../nbs/09a_families.ipynb #21ee33ec
