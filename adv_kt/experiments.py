@@ -68,15 +68,24 @@ class Preset:
     family_references:tuple=()     # its reference (target-domain) architectures, each against every source
     family_seeds:tuple=()          # its seeds (one source per family and seed)
 
-    def width(self, arch:str)->float: return float(self.widths.get(arch, 1.0))
-    def recipe(self, arch:str, base:TrainConfig)->tuple:
-        "(TrainConfig, standardize) for training `arch`: `base` with the arch's recipe applied."
-        r = dict(self.recipes.get(arch, {}))
-        std = bool(r.pop('standardize', False))
-        return replace(base, **r), std
-    def source_recipe(self, arch:str)->tuple: return self.recipe(arch, self.source_cfg)
-
 # %% ../nbs/09_experiments.ipynb #6e7cf3bd
+@patch
+def width(self:Preset, arch:str)->float:
+    "The width multiplier of `arch` (1.0 when the preset does not set one)."
+    return float(self.widths.get(arch, 1.0))
+
+@patch
+def recipe(self:Preset, arch:str, base:TrainConfig)->tuple:
+    "(TrainConfig, standardize) for training `arch`: `base` with the arch's recipe applied."
+    r = dict(self.recipes.get(arch, {}))
+    std = bool(r.pop('standardize', False))
+    return replace(base, **r), std
+
+@patch
+def source_recipe(self:Preset, arch:str)->tuple:
+    "(TrainConfig, standardize) for training a source of `arch`."
+    return self.recipe(arch, self.source_cfg)
+
 @patch
 def source_epochs(self:Preset, arch:str, scale:float=1.0)->int:
     "Epochs of a source of `arch` trained for `scale` x its recipe's epochs (rounded, at least 1)."
@@ -120,16 +129,19 @@ MANY_SOURCES = (*((a, 1, 1) for a in paper_archs()),
                 ('resnet18', 1, 0.2), ('resnet50', 1, 0.5))
 _SMOKE_MANY = (('lenet', 1, 1), ('lenet', 0.5, 1), ('lenet', 2, 1), ('mlp', 1, 1))
 # the families study: the paper's five and nine more families (models page), each at a CPU width
-FAMILIES = (*paper_archs(), 'vgg', 'mobilenetv2', 'shufflenetv2', 'densenet', 'squeezenet', 'inception', 'wrn',
-            'mixer', 'vit')
-_CPU_WIDTHS = dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625, vgg=0.125, mobilenetv2=0.25, shufflenetv2=0.25,
-                   densenet=0.5, squeezenet=0.25, inception=0.0625, wrn=0.125, mixer=0.25, vit=0.5)
+FAMILIES = (*paper_archs(), 'vgg', 'mobilenetv2', 'shufflenetv2', 'densenet', 'squeezenet', 'inception',
+            'wrn', 'mixer', 'vit')
+_CPU_WIDTHS = dict(alexnet=0.5, resnet18=0.125, resnet50=0.0625, vgg=0.125, mobilenetv2=0.25,
+                   shufflenetv2=0.25, densenet=0.5, squeezenet=0.25, inception=0.0625, wrn=0.125, mixer=0.25,
+                   vit=0.5)
 _CPU_CFGS = dict(source_cfg=TrainConfig(epochs=10, augment=False, progress=False),     # digits and fashion
                  reference_cfg=TrainConfig(epochs=10, augment=False, progress=False),
                  transfer_cfg=TrainConfig(epochs=5, augment=False, progress=False))
 _DIGITS_RECIPES = dict(mlp=dict(standardize=True), lenet=dict(lr=0.05),
                        alexnet=dict(standardize=True, lr=0.05, epochs=20),
                        **dict.fromkeys(('squeezenet', 'mixer', 'vit'), dict(standardize=True, lr=0.05)))
+
+# %% ../nbs/09_experiments.ipynb #e2a7d4c6
 _DIGITS_DEVIATIONS = (
     "Domains: MNIST-style digits (4,000 train / 1,000 test) -> UCI digits (1,438 / 359) "
     "instead of CIFAR-10 -> STL-10.",
@@ -541,9 +553,9 @@ def paper_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     exp1 = rows[0]['experiment'] == 'adv_to_knowledge'
     ours = "| ours: α1 | ours: α2 | ours: α1·α2 | used "
     head = (("| Source model | Source acc. (%) | Knowledge Trans. (%) " + ours
-             + "| paper: KT (%) | paper: α1 | paper: α2 | paper: α1·α2 |\n" + "|---" * 11 + "|\n") if exp1 else
-            ("| Source overlap | Source acc. (%) | Knowledge Trans. (%) " + ours
-             + "| poster: α1 | poster: α2 | poster: α1·α2 |\n" + "|---" * 10 + "|\n"))
+             + "| paper: KT (%) | paper: α1 | paper: α2 | paper: α1·α2 |\n" + "|---" * 11 + "|\n")
+            if exp1 else ("| Source overlap | Source acc. (%) | Knowledge Trans. (%) " + ours
+                          + "| poster: α1 | poster: α2 | poster: α1·α2 |\n" + "|---" * 10 + "|\n"))
     lines = []
     for s in summ:
         ours = (f"| {_src_cell(s)} | {_pm(s['knowledge_transfer'], s['knowledge_transfer_std'], 2)} "
@@ -620,7 +632,8 @@ def plot_experiment(rows:list, attack:str='fgsm', convention:str='official', ax=
         a.set_title(f'{m}, {attack}: {r_}', fontsize=10)
     fig.tight_layout(rect=(0, 0.2 * lines / fig.get_figheight() + 0.02, 1, 1))
     fig.legend(*ax[0].get_legend_handles_labels(), loc='lower center', ncol=ncol, fontsize=9, frameon=False,
-               title=f'{convention} convention; crosses: mean ± std over seeds; hollow: source below threshold',
+               title=(f'{convention} convention; crosses: mean ± std over seeds; '
+                      'hollow: source below threshold'),
                title_fontsize=9)
     return fig
 

@@ -55,7 +55,8 @@ def run_families(preset:str|Preset='digits', # preset name or object (with `fami
     return rows
 
 # %% ../nbs/09a_families.ipynb #29c6ccec
-LEARNING_BAR = dict(digits=95.0, fashion=85.0)   # source accuracy (%) a family should reach (a flag, not a cut)
+# source accuracy (%) a family should reach (a flag, not a cut)
+LEARNING_BAR = dict(digits=95.0, fashion=85.0)
 
 def family_means(rows:list, attack:str='fgsm', convention:str='official',
                  reference:str|None=None, # one reference architecture (None: the mean over all of them)
@@ -122,8 +123,7 @@ def endpoint_sentence(e:dict)->str:
 def exploratory(rows:list, convention:str='official', n_perm:int=10_000, seed:int=0)->dict:
     ("Plain and partial correlations over family means for every attack, alpha and reference, with "
      "permutation p.")
-    out = []
-    refs = [None] + list(dict.fromkeys(r.get('reference') for r in rows))
+    out = []; refs = [None] + list(dict.fromkeys(r.get('reference') for r in rows))
     for attack in dict.fromkeys(r['attack'] for r in rows):
         for ref in refs:
             fm = family_means(rows, attack, convention, ref)
@@ -135,16 +135,18 @@ def exploratory(rows:list, convention:str='official', n_perm:int=10_000, seed:in
                     try: t = permutation_test(x, y, z if adj else None, n_perm=n_perm, seed=seed)
                     except ValueError: continue          # a constant side: no correlation to look at
                     out.append(dict(attack=attack, reference=ref or 'mean of references', metric=m,
-                                    statistic='partial r given source acc.' if adj else 'r', estimate=t['estimate'],
-                                    p=t['p'], n_families=len(ds)))
+                                    statistic='partial r given source acc.' if adj else 'r',
+                                    estimate=t['estimate'], p=t['p'], n_families=len(ds)))
     fm = [d for d in family_means(rows, 'fgsm', convention)
           if None not in (d['alpha1'], d['knowledge_transfer'], d['source_acc'])]
-    diff = r_difference(*(np.array([d[k] for d in fm]) for k in ('source_acc', 'alpha1', 'knowledge_transfer')),
+    diff = r_difference(*(np.array([d[k] for d in fm])
+                          for k in ('source_acc', 'alpha1', 'knowledge_transfer')),
                         seed=seed) if len(fm) >= 5 else None
     ok = [d for d in fm if not d['below_bar']]      # the primary statistic without the flagged families
     learned = None
     if len(ok) >= 5:
-        t = permutation_test(*(np.array([d[k] for d in ok]) for k in ('alpha1', 'knowledge_transfer', 'source_acc')),
+        t = permutation_test(*(np.array([d[k] for d in ok])
+                               for k in ('alpha1', 'knowledge_transfer', 'source_acc')),
                              n_perm=n_perm, seed=seed)
         learned = dict(estimate=t['estimate'], p=t['p'], n_families=len(ok),
                        left_out=[d['family'] for d in fm if d['below_bar']])
@@ -153,9 +155,10 @@ def exploratory(rows:list, convention:str='official', n_perm:int=10_000, seed:in
 
 def exploratory_table(ex:dict)->str:
     "The exploratory statistics as a markdown table."
-    head = '| attack | reference | metric | statistic | estimate | permutation p |\n|---|---|---|---|---|---|\n'
-    return head + '\n'.join(f"| {s['attack'].upper()} | {s['reference']} | {_LABEL[s['metric']]} | {s['statistic']} "
-                            f"| {s['estimate']:+.2f} | {s['p']:.3f} |" for s in ex['stats'])
+    head = ('| attack | reference | metric | statistic | estimate | permutation p |\n'
+            '|---|---|---|---|---|---|\n')
+    return head + '\n'.join(f"| {s['attack'].upper()} | {s['reference']} | {_LABEL[s['metric']]} | "
+                            f"{s['statistic']} | {s['estimate']:+.2f} | {s['p']:.3f} |" for s in ex['stats'])
 
 # %% ../nbs/09a_families.ipynb #738697c5
 def unit_tests(rows:list, attack:str, convention:str='official',
@@ -192,8 +195,8 @@ def family_table(rows:list, attack:str='fgsm', convention:str='official')->str:
     div = lambda d: f" ({d['n_diverged']} diverged)" if d['n_diverged'] else ''
     return ('| family | seeds | source acc. (%) | knowledge transfer (%) | α1 | α2 | α1·α2 |\n'
             '|---|---|---|---|---|---|---|\n'
-            + '\n'.join(f"| {d['display']}{' (below the bar)' if d['below_bar'] else ''} | {d['n_seeds']}{div(d)} | "
-                        f"{f(d['source_acc'], 1)} | "
+            + '\n'.join(f"| {d['display']}{' (below the bar)' if d['below_bar'] else ''} | "
+                        f"{d['n_seeds']}{div(d)} | {f(d['source_acc'], 1)} | "
                         f"{f(d['knowledge_transfer'], 1)} | {f(d['alpha1'], 3)} | {f(d['alpha2'], 3)} | "
                         f"{f(d['alpha12'], 4)} |" for d in fm))
 

@@ -189,7 +189,8 @@ def _experiment_part(p:Preset, part:str, run, attacks:tuple, title:str, out:Path
         md += [f'### What varies, and source accuracy ({a.upper()}, official convention)\n',
                effect_tables(e), '']
     for a, t in units.items():       # fewer than ~10 units: intervals over them are descriptive; test exactly
-        md += [f'### Over the {n_units} {unit} means: exact permutation tests ({a.upper()}, official convention)\n',
+        md += [f'### Over the {n_units} {unit} means: exact permutation tests '
+               f'({a.upper()}, official convention)\n',
                unit_table(t), '']
     return md
 
@@ -211,6 +212,28 @@ def _model_selection_part(p:Preset, out:Path, cache, progress:bool)->list:
                                           if st.info.get('diverged')],
             '![model selection](model_selection.png)\n',
             f'Cost per scorer, seed {studies[0].seed}:\n', studies[0].cost(), '']
+
+# %% ../nbs/13_reproduce.ipynb #a6f3b9d2
+def _report_parts(p:Preset, parts:tuple, out:Path, cache, progress:bool, times:dict)->list:
+    "The report's sections for `parts`, computed here (from the cache after the jobs); seconds into `times`."
+    md = []
+    if 'synthetic' in parts:
+        t = time.time()
+        syn = run_synthetic(p.synthetic_epochs, cache, progress)
+        md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
+        times['synthetic'] = time.time() - t
+    for part, (run, attacks, title) in EXPERIMENT_PARTS.items():
+        if part not in parts: continue
+        t = time.time()
+        md += _experiment_part(p, part, run, attacks, title, out, cache, progress)
+        times[part] = time.time() - t
+    if 'model_selection' in parts:
+        t = time.time(); md += _model_selection_part(p, out, cache, progress)
+        times['model_selection'] = time.time() - t
+    if 'families' in parts:
+        t = time.time(); md += families_part(p, out, cache, progress, write_csv, _atomic_text)
+        times['families'] = time.time() - t
+    return md
 
 # %% ../nbs/13_reproduce.ipynb #d3c499c6
 def reproduce(preset:str|Preset='digits', # preset name
@@ -238,22 +261,7 @@ def reproduce(preset:str|Preset='digits', # preset name
         check = run_graph(p, parts, cache, ray, workers, progress)
         times['Ray jobs' if ray is not None else f'jobs ({workers} worker processes)'] = time.time() - t0
     with job_numerics():                  # anything left to compute here: the jobs' thread count
-        if 'synthetic' in parts:
-            t = time.time()
-            syn = run_synthetic(p.synthetic_epochs, cache, progress)
-            md += ['## Synthetic experiment\n', synthetic_report(syn, out), '']
-            times['synthetic'] = time.time() - t
-        for part, (run, attacks, title) in EXPERIMENT_PARTS.items():
-            if part not in parts: continue
-            t = time.time()
-            md += _experiment_part(p, part, run, attacks, title, out, cache, progress)
-            times[part] = time.time() - t
-        if 'model_selection' in parts:
-            t = time.time(); md += _model_selection_part(p, out, cache, progress)
-            times['model_selection'] = time.time() - t
-        if 'families' in parts:
-            t = time.time(); md += families_part(p, out, cache, progress, write_csv, _atomic_text)
-            times['families'] = time.time() - t
+        md += _report_parts(p, parts, out, cache, progress, times)
     if check: check()                      # warns about anything the jobs left to this process
     md.append('## Timing\n\n' + '\n'.join(f'- {k}: {v:.0f} s' for k, v in times.items())
               + f'\n- total: {time.time() - t0:.0f} s\n')
@@ -298,10 +306,8 @@ def adv_kt_reproduce(
         if ray is not None: ray_module()          # Ray missing: a one-line error saying how to install it
         report = reproduce(p, out, cache, progress=not no_progress, parts=parts, ray=ray, jobs=jobs)
     except (ValueError, OSError, ImportError, JobFailed) as e:
-        print(f"adv_kt_reproduce: error: {e}", file=sys.stderr)
-        return 2
-    print(f"report: {report}")
-    return 0
+        print(f"adv_kt_reproduce: error: {e}", file=sys.stderr); return 2
+    print(f"report: {report}"); return 0
 
 # %% ../nbs/13_reproduce.ipynb #10fd522b
 def main(argv=None)->int:

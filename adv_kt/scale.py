@@ -112,8 +112,9 @@ def _family_jobs(p:Preset, add):
             r = ref(ra, p.zoo_target)
             for a in p.families:
                 t = kt(a, p.many_source_classes, p.width(a), 1.0, p.zoo_target)
-                add(Job(f"seed {seed}: families {a} vs {ra}", _family, dict(p=p, seed=seed, arch=a, reference=ra,
-                        attacks=FAMILY_ATTACKS), deps=(r, t), arch=a, width=p.width(a)))
+                add(Job(f"seed {seed}: families {a} vs {ra}", _family,
+                        dict(p=p, seed=seed, arch=a, reference=ra, attacks=FAMILY_ATTACKS),
+                        deps=(r, t), arch=a, width=p.width(a)))
 
 # %% ../nbs/16_scale.ipynb #3c1daebf
 def plan(preset:str|Preset,        # preset name or object

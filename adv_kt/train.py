@@ -199,8 +199,7 @@ def fit(model:nn.Module,               # classifier to train in place
             _train_mode(model, freeze_bn)
             row = dict(epoch=epoch, lr=opt.param_groups[0]['lr'])
             losses, sizes, correct = _train_epoch(model, batches, opt, bar, device, cfg.amp)
-            _stop_if_diverged(model, losses, epoch, f"{arch} on {train.name} (lr {cfg.lr:g})")
-            sched.step()
+            _stop_if_diverged(model, losses, epoch, f"{arch} on {train.name} (lr {cfg.lr:g})"); sched.step()
             row.update(train_loss=(losses * sizes).sum().item() / len(train),
                        train_acc=correct.item() / len(train))
             if valid is not None: row['valid_loss'], row['valid_acc'] = evaluate(model, valid, device=device)
