@@ -24,12 +24,13 @@ def site():
     return json.loads((SITE/docs.STAMP).read_text())
 
 def test_every_notebook_builds(site):
-    "nbdev processes every notebook (as under `nbdev_docs`), each makes a page, and Sphinx warns about nothing."
+    "nbdev processes every notebook (as under `nbdev_docs`), each makes a page; nbdev and Sphinx warn of nothing."
     assert not site['failures'], '\n'.join(['failed:', *[f'{k}: {v}' for k, v in site['failures'].items()],
                                             docs.HINT])
     assert sorted(site['pages']) == sorted(NOTEBOOKS) and site['pages']['index.ipynb'] == 'index.html'
     assert len(set(site['pages'].values())) == len(NOTEBOOKS), 'two notebooks map to one page'
     assert not site['warnings'], '\n'.join(site['warnings'])
+    assert not site['notes'], f"nbdev's notes: {site['notes']}\n{docs.HINT}"
 
 @functools.lru_cache(maxsize=None)
 def _ids(page: str) -> frozenset: return frozenset(re.findall(r'\bid="([^"]+)"', (SITE/page).read_text()))

@@ -235,12 +235,13 @@ def build(force: bool = False, quiet: bool = False) -> dict:
         rep = json.loads((SITE/STAMP).read_text())
         if rep['digest'] == key and not rep['failures'] and all((SITE/p).exists() for p in rep['pages'].values()):
             say(f'_site is up to date ({len(rep["pages"])} pages, made in {rep["seconds"]}s); --force redoes'); return rep
-    t0, procd, failures = time.time(), {}, {}
+    t0, procd, failures, notes = time.time(), {}, {}, {}
     for d in (PROC, SRC, SITE): shutil.rmtree(d, ignore_errors=True); d.mkdir()
     for p in notebooks(cfg.nbs_path):
         try: ws = process(p, PROC/p.name); procd[p.name] = read_nb(PROC/p.name)
         except Exception as e: ws, failures[p.name] = [], f'FAILED {e!r} (cause: {e.__cause__!r})'[:800]
         say(f'  {p.name}: ' + failures.get(p.name, 'processed') + ''.join(f'\n    note: {w}' for w in ws))
+        if ws: notes[p.name] = ws
     fms = {n: front_matter(nb) for n, nb in procd.items()}
     pages = {n: page_name(n, fms[n]) for n in procd}
     api = {n: cards(nb) for n, nb in procd.items()}
@@ -250,7 +251,8 @@ def build(force: bool = False, quiet: bool = False) -> dict:
         title = str(fms[n].get('title', n)); summary = full_summary(cfg.nbs_path/n) or fms[n].get('description', '')
         nb = prepare(nb, title, summary, pages, ids, doc_url)
         if n == cfg.readme_nb: nb.cells.append(nbformat.v4.new_markdown_cell(toctree(groups, pages)))
-        nbformat.write(nbformat.validator.normalize(nb)[1], SRC/(Path(pages[n]).stem + '.ipynb'))
+        for i, c in enumerate(nb.cells): c.setdefault('id', f'cell-{i}')     # nbdev writes cells without ids
+        nbformat.write(nb, SRC/(Path(pages[n]).stem + '.ipynb'))
     (SRC/f'{API}.md').write_text(api_page([(pages[n], fms[n].get('title', n), api[n]) for _, ns in groups for n in ns]))
     from sphinx.cmd.build import build_main
     log = io.StringIO()
@@ -259,7 +261,7 @@ def build(force: bool = False, quiet: bool = False) -> dict:
     shutil.rmtree(ROOT/'jupyter_execute', ignore_errors=True)   # myst-nb's copy of the figures, in _site now
     warns = [l for l in log.getvalue().splitlines() if 'WARNING' in l or 'ERROR' in l]
     if rc: failures['sphinx'] = log.getvalue()[-3000:]
-    rep = dict(digest=key, failures=failures, pages={n: pages[n] for _, ns in groups for n in ns},
+    rep = dict(digest=key, failures=failures, notes=notes, pages={n: pages[n] for _, ns in groups for n in ns},
                api={f'{pages[n]}#{i}': name for n, rows in api.items() for i, name, _ in rows}, warnings=warns,
                seconds=round(time.time() - t0, 1))
     (SITE/STAMP).write_text(json.dumps(rep, indent=1))
