@@ -72,13 +72,6 @@ def front_matter(nb) -> dict:
     c = next((c for c in nb.cells if c.cell_type == 'raw' and c.source.lstrip().startswith('---')), None)
     return (yaml.safe_load(c.source.strip().strip('-')) or {}) if c else {}
 
-def full_summary(src: Path):
-    "The whole `>` summary under a notebook's H1 (nbdev's front matter keeps only its first line)."
-    c = next((c for c in read_nb(src).cells if c.cell_type == 'markdown'), None)
-    if not c or not re.search(r'^#\s+\S', c.source, flags=re.M): return None
-    m = re.search(r'^>\s*(\S.*(?:\n>.*\S.*)*)', c.source, flags=re.M)
-    return ' '.join(re.sub(r'^>\s*', '', l).strip() for l in m[1].splitlines()) if m else None
-
 def page_name(nb_name: str, fm: dict) -> str:
     "The page of a notebook: front matter's `output-file`, else nbdev's (`01_attacks` -> `attacks.html`)."
     from nbdev.doclinks import _nbpath2html
@@ -248,8 +241,7 @@ def build(force: bool = False, quiet: bool = False) -> dict:
     ids = {pages[n]: {i for i, *_ in rows} for n, rows in api.items()}
     doc_url, groups = (cfg.get('doc_host', '') + cfg.get('doc_baseurl', '')).rstrip('/'), reading_order(procd)
     for n, nb in procd.items():
-        title = str(fms[n].get('title', n)); summary = full_summary(cfg.nbs_path/n) or fms[n].get('description', '')
-        nb = prepare(nb, title, summary, pages, ids, doc_url)
+        nb = prepare(nb, str(fms[n].get('title', n)), fms[n].get('description', ''), pages, ids, doc_url)
         if n == cfg.readme_nb: nb.cells.append(nbformat.v4.new_markdown_cell(toctree(groups, pages)))
         for i, c in enumerate(nb.cells): c.setdefault('id', f'cell-{i}')     # nbdev writes cells without ids
         nbformat.write(nb, SRC/(Path(pages[n]).stem + '.ipynb'))
