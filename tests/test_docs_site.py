@@ -53,10 +53,12 @@ def test_prepare():
         code('#| echo: false\n#| fig-cap: A *tent*\nplot()', outputs=[
             out('stream', name='stderr', text='100%|##########| 10/10 [00:00<00:00, 99.0it/s]\n'),
             out('display_data', data={'image/png': 'iVBO', 'text/plain': '<Figure>'})]),
-        code('#| include: false\nsecret()'), code('#| output: false\nquiet()', outputs=[out('stream', text='x')])])
+        code('#| include: false\nsecret()'), code('#| output: false\nquiet()', outputs=[out('stream', text='x')]),
+        code('show_doc(f)', outputs=[out('display_data', data={'text/markdown': '---\n\n### f\n\n*Does f.*'})])])
     nb = docs.prepare(nb, 'T', 'The summary.', {'02_metrics.ipynb': 'metrics.html'}, {'metrics.html': {'f'}},
                       'https://x.io/d')
-    assert [c.source for c in nb.cells][::3] == ['# T\n\n> The summary.', 'quiet()'] and len(nb.cells) == 4
+    assert [c.source for c in nb.cells][::3] == ['# T\n\n> The summary.', 'quiet()'] and len(nb.cells) == 5
+    assert nb.cells[4].cell_type == 'markdown' and nb.cells[4].source == '### f\n\n*Does f.*'   # a card: a section
     m, fig = nb.cells[1].source, nb.cells[2]
     assert m.startswith('```{index} !alpha1, !α1\n:name: defs\n```\n\n## Defs')
     assert '[m](metrics.html#defs)' in m and '[`f`](metrics.html#f)' in m and ', `g`.' in m

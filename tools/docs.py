@@ -160,7 +160,7 @@ def relink(md: str, pages: dict, ids: dict, doc_url: str) -> str:
     return re.sub(r'(?<!!)\[([^\]]*)\]\(([^)\s]+)\)', fix, md)
 
 def prepare(nb, title: str, summary: str, pages: dict, ids: dict, doc_url: str = '', readme: bool = False):
-    "A processed notebook as myst-nb reads it: H1 and summary first, Quarto's options as myst-nb's, links fixed."
+    "A processed notebook as myst-nb reads it: title and summary first, myst-nb's cell options, cards as sections."
     head = relink(f'# {title}\n\n> {summary}' if summary else f'# {title}', pages, ids, doc_url)
     cells, head = [nbformat.v4.new_markdown_cell(head)], title
     for c in nb.cells:
@@ -169,7 +169,7 @@ def prepare(nb, title: str, summary: str, pages: dict, ids: dict, doc_url: str =
             if hs := re.findall(r'^#{1,4}\s+(.+?)\s*$', c.source, flags=re.M): head = _plain(hs[-1])
             c.source = relink(c.source if readme else nowrap(search_terms(c.source)), pages, ids, doc_url)
         if c.cell_type == 'code':
-            d, tags = directives(c), []
+            d = directives(c)
             if d.get('include') == 'false': continue
             c.outputs = [] if d.get('output') == 'false' else [o for o in c.outputs if _keep(o, readme)]
             card = re.match(r'\s*show_doc\(', c.source)
@@ -178,9 +178,11 @@ def prepare(nb, title: str, summary: str, pages: dict, ids: dict, doc_url: str =
                     o.data['text/markdown'] = relink(card_md(o.data['text/markdown']) if card and not readme
                                                      else o.data['text/markdown'] if readme
                                                      else nowrap(o.data['text/markdown']), pages, ids, doc_url)
-            if d.get('echo') == 'false' or card or not c.source.strip(): tags.append('remove-input')
-            if card: tags.append('api-card')                # myst-nb: the cell's class is `tag_api-card`
-            c.metadata = dict(tags=tags)
+            if card and not readme:         # a card as Markdown: its name is a section ("On this page", search)
+                cells += [nbformat.v4.new_markdown_cell(o.data['text/markdown']) for o in c.outputs
+                          if 'text/markdown' in o.get('data', {})]
+                continue
+            c.metadata = dict(tags=['remove-input'] if d.get('echo') == 'false' or not c.source.strip() else [])
             if cap := d.get('fig-cap'):
                 alt = d.get('fig-alt') or _plain(cap) or f'Figure under “{head}”'
                 c.metadata['mystnb'] = dict(figure=dict(caption=cap), image=dict(alt=alt))
