@@ -268,3 +268,12 @@ def test_figure_text_at_display_size():
     small = [m for s in code for m in re.findall(r'fontsize=([\d.]+)', s) if float(m) < 9]
     wide = [m for s in code for m in re.findall(r'figsize=\(([\d.]+),', s) if float(m) > 7.8]
     assert not small and not wide, (small, wide)
+
+def test_code_at_page_width():
+    "STYLE.md: notebook code lines within 110 characters (the pages' width), export cells within 40 lines."
+    cells = [(p.name, i, c.source) for p in sorted((ROOT/'nbs').glob('*.ipynb'))
+             for i, c in enumerate(docs.read_nb(p).cells) if c.cell_type == 'code']
+    wide = [f'{n} cell {i}: {len(l)}' for n, i, s in cells for l in s.splitlines() if len(l) > 110]
+    long = [f'{n} cell {i}: {len(s.splitlines())} lines' for n, i, s in cells
+            if s.startswith('#| export') and len(s.splitlines()) > 40]
+    assert not wide and not long, wide + long
